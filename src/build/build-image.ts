@@ -1,0 +1,93 @@
+import type Docker from 'dockerode';
+import type { CatalogImage } from '../catalog/discover-images.js';
+import { packBuildContext } from './build-context.js';
+import type { LogFile } from './log-file.js';
+import { readJsonLines } from './json-lines.js';
+
+export interface BuildRequest {
+  image: CatalogImage;
+  /** Full references to tag the result with. */
+  tags: string[];
+  labels: Record<string, string>;
+  noCache: boolean;
+  network: string | undefined;
+  log: LogFile;
+  timeoutMs: number;
+  /** Aborts the build when the run is cancelled. */
+  signal: AbortSignal;
+}
+
+export type BuildOutcome =
+  | { ok: true; imageId: string; sizeBytes: number }
+  | { ok: false; reason: 'failed' | 'timeout' | 'cancelled'; error: string; failedStep: string | undefined };
+
+/**
+ * Builds one image through the engine's build API and streams its output
+ * into the log. A build failure is returned, not thrown; only an engine that
+ * cannot be reached at all throws.
+ */
+export async function buildImage(docker: Docker, request: BuildRequest): Promise<BuildOutcome> {
+  const { image, log } = request;
+  const timeout = AbortSignal.timeout(request.timeoutMs);
+  const signal = AbortSignal.any([request.signal, timeout]);
+  const context = packBuildContext(image.context, image.dockerfile);
+
+  let currentStep: string | undefined;
+  let imageId: string | undefined;
+  let error: string | undefined;
+
+  try {
+    const response = await docker.buildImage(context.stream, {
+      dockerfile: context.dockerfile,
+      t: request.tags,
+      labels: request.labels,
+      buildargs: image.buildArgs,
+      nocache: request.noCache,
+      // Base images are pulled before the build, so that images of the same
+      // set resolve to this run's local copy instead of a registry's.
+      pull: false,
+      rm: true,
+      forcerm: true,
+      ...(request.network ? { networkmode: request.network } : {}),
+      ...(image.target ? { target: image.target } : {}),
+      ...(image.platform ? { platform: image.platform } : {}),
+      abortSignal: signal,
+    } as unknown as Docker.ImageBuildOptions);
+
+    for await (const message of readJsonLines(response)) {
+      if (typeof message.stream === 'string') {
+        const step = /^Step \d+\/\d+ : .*/m.exec(message.stream)?.[0];
+        if (step) currentStep = step.trim();
+        await log.write(message.stream);
+      } else if (typeof message.status === 'string') {
+        await log.write(`${message.id ? `${message.id}: ` : ''}${message.status}${message.progress ? ` ${message.progress}` : ''}\n`);
+      }
+      const aux = message.aux as { ID?: string } | undefined;
+      if (aux?.ID) imageId = aux.ID;
+      if (message.error !== undefined) {
+        error = String((message.errorDetail as { message?: string } | undefined)?.message ?? message.error);
+        await log.write(`ERROR: ${error}\n`);
+      }
+    }
+  } catch (caught) {
+    if (timeout.aborted) {
+      const minutes = request.timeoutMs / 60_000;
+      await log.note(`build timed out after ${minutes} minutes; the engine stops it`);
+      return { ok: false, reason: 'timeout', error: `build timed out after ${minutes} minutes`, failedStep: currentStep };
+    }
+    if (request.signal.aborted) {
+      await log.note('build cancelled');
+      return { ok: false, reason: 'cancelled', error: 'build cancelled', failedStep: currentStep };
+    }
+    if (currentStep === undefined && imageId === undefined) throw caught;
+    error = `connection to the engine lost: ${(caught as Error).message}`;
+    await log.note(error);
+  }
+
+  if (error !== undefined || imageId === undefined) {
+    return { ok: false, reason: 'failed', error: error ?? 'the engine reported no image id', failedStep: currentStep };
+  }
+
+  const inspected = await docker.getImage(imageId).inspect();
+  return { ok: true, imageId, sizeBytes: inspected.Size };
+}

@@ -1,0 +1,64 @@
+import path from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { loadDotEnv } from '../config/env.js';
+import { ConfigError, describeError } from '../errors.js';
+import { runRebuildCommand } from './rebuild-command.js';
+import { runStatusCommand } from './status-command.js';
+
+/** Exit status for a usage or configuration error. */
+export const EXIT_USAGE = 2;
+
+/**
+ * Runs the command line and returns the exit status: 0 when every image
+ * succeeded, 1 when any failed, 2 for a usage or configuration error.
+ */
+export async function main(argv: string[]): Promise<number> {
+  loadDotEnv(path.resolve('.env'));
+
+  let status = 0;
+  const program = new Command('drydock')
+    .description('Rebuild, push and report on a project\'s CI Docker images.')
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) })
+    .showHelpAfterError('(run drydock --help for usage)');
+
+  const configOption = () => new Option('--config <file>', 'drydock.yml to read (default ./drydock.yml when it exists)');
+  const stateOption = () => new Option('--state-dir <dir>', 'folder for the clone, logs and store (default .drydock)');
+
+  program
+    .command('rebuild')
+    .description('Fetch the sources, rebuild every image from scratch, tag and push it to the staging registry.')
+    .addOption(configOption())
+    .option('--repo <url-or-path>', 'git repository to build from (source.repo)')
+    .option('--ref <ref>', 'branch, tag or commit to build (source.ref)')
+    .option('--images <names>', 'comma-separated image names to build (default all)')
+    .option('--registry <location>', 'staging registry as host[:port]/namespace (registry.staging)')
+    .addOption(stateOption())
+    .option('--no-push', 'build and tag, but push nothing')
+    .option('--json', 'print one JSON summary on stdout')
+    .action(async (options) => {
+      status = await runRebuildCommand(options);
+    });
+
+  program
+    .command('status')
+    .description('Print the matrix of image outcomes by day from the store.')
+    .addOption(configOption())
+    .addOption(stateOption())
+    .option('--days <count>', 'number of days to show', '14')
+    .option('--json', 'print the matrix as JSON on stdout')
+    .action((options) => {
+      status = runStatusCommand(options);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return status;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    process.stderr.write(`drydock: ${describeError(error)}\n`);
+    return error instanceof ConfigError ? EXIT_USAGE : 1;
+  }
+}

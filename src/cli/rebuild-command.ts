@@ -1,0 +1,113 @@
+import path from 'node:path';
+import { readEnv } from '../config/env.js';
+import { loadSettings } from '../config/load-config.js';
+import { connectEngine } from '../engine/connect-engine.js';
+import { ConfigError } from '../errors.js';
+import { createLogger } from '../logger.js';
+import { runRebuild, type RebuildResult } from '../pipeline/rebuild.js';
+import { Store } from '../store/store.js';
+import type { ImageResultRecord } from '../store/types.js';
+import { cancelOnSignals } from './signals.js';
+
+export interface RebuildFlags {
+  config?: string;
+  repo?: string;
+  ref?: string;
+  images?: string;
+  registry?: string;
+  stateDir?: string;
+  push: boolean;
+  json?: boolean;
+}
+
+export async function runRebuildCommand(flags: RebuildFlags): Promise<number> {
+  const env = readEnv();
+  const settings = loadSettings(flags, env);
+  const images = parseImageList(flags.images);
+  const logger = createLogger(process.env.DRYDOCK_LOG_LEVEL ?? 'warn');
+  const engine = connectEngine(env);
+
+  if (settings.registry.staging === undefined) {
+    process.stderr.write('No staging registry configured (registry.staging or --registry): images are built and tagged locally, not pushed.\n');
+  } else if (!flags.push) {
+    process.stderr.write(`--no-push: images are built and tagged for ${settings.registry.staging}, not pushed.\n`);
+  }
+
+  const store = Store.open(path.join(settings.stateDir, 'drydock.db'));
+  const cancellation = cancelOnSignals((signal) => process.stderr.write(`\n${signal} received: cancelling the builds in flight.\n`));
+  try {
+    const result = await runRebuild({
+      settings,
+      env,
+      engine,
+      store,
+      logger,
+      images,
+      push: flags.push,
+      trigger: 'cli',
+      triggeredBy: process.env.USER,
+      signal: cancellation.signal,
+      onImageChange: (image, progress) => {
+        if (image.status !== 'pending') process.stderr.write(`${formatProgress(image, progress)}\n`);
+      },
+    });
+    if (flags.json) process.stdout.write(`${JSON.stringify(toJsonSummary(result), null, 2)}\n`);
+    else process.stderr.write(formatSummary(result));
+    return result.run.status === 'succeeded' ? 0 : 1;
+  } finally {
+    cancellation.dispose();
+    store.close();
+  }
+}
+
+function parseImageList(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const names = value.split(',').map((name) => name.trim()).filter(Boolean);
+  if (names.length === 0) {
+    throw new ConfigError(`--images = ${JSON.stringify(value)} names no image`, { fix: 'give image names separated by commas, such as ci_cpu,ci_lint' });
+  }
+  return names;
+}
+
+function formatProgress(image: ImageResultRecord, progress: { done: number; total: number }): string {
+  const counter = `[${progress.done}/${progress.total}]`;
+  const seconds = image.durationMs === null ? '' : ` in ${(image.durationMs / 1000).toFixed(1)} s`;
+  const detail = image.error ? `: ${image.error}` : '';
+  return `${counter} ${image.image} ${image.status}${seconds}${detail}`;
+}
+
+/** The `--json` summary: the run, then one entry per image. */
+export function toJsonSummary({ run, images }: RebuildResult) {
+  return {
+    run: {
+      id: run.id,
+      kind: run.kind,
+      status: run.status,
+      commit: run.commitHash,
+      shortCommit: run.shortCommit,
+      startedAt: run.startedAt,
+      finishedAt: run.finishedAt,
+    },
+    images: images.map((image) => ({
+      name: image.image,
+      status: image.status,
+      tags: image.tags,
+      digest: image.digest,
+      durationMs: image.durationMs,
+      log: image.logPath,
+      failedStep: image.failedStep,
+      error: image.error,
+    })),
+  };
+}
+
+function formatSummary({ run, images }: RebuildResult): string {
+  const lines = [`\nrun ${run.id} ${run.status} at commit ${run.shortCommit} (${run.commitSubject ?? ''})`];
+  for (const image of images) {
+    lines.push(`  ${image.image}: ${image.status}${image.failedStep ? ` at "${image.failedStep}"` : ''}${image.error ? ` (${image.error})` : ''}`);
+    if (image.logPath && image.status !== 'succeeded') lines.push(`    log: ${image.logPath}`);
+  }
+  const tagged = images.find((image) => image.tags.length > 1)?.tags[1];
+  if (tagged) lines.push(`  tag: ${tagged.split(':').at(-1)}`);
+  return `${lines.join('\n')}\n`;
+}
