@@ -1,0 +1,21 @@
+import { execFileSync } from 'node:child_process';
+
+/** A busybox image imported locally by the global setup; build fixtures with `pull: false`. */
+export const BUSYBOX_IMAGE = 'drydock-test/busybox:1';
+
+/** Removes images by reference, ignoring ones that do not exist. */
+export function removeImages(references: string[]): void {
+  for (const reference of references) {
+    try {
+      execFileSync('docker', ['image', 'rm', '-f', reference], { stdio: 'ignore' });
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+/** Returns the labels of a local image. */
+export function imageLabels(reference: string): Record<string, string> {
+  const output = execFileSync('docker', ['image', 'inspect', '--format', '{{json .Config.Labels}}', reference], { encoding: 'utf8' });
+  return JSON.parse(output) as Record<string, string>;
+}
