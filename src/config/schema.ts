@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { findRefProblem } from '../source/ref.js';
 
 /** Docker's platform form: `os/arch` or `os/arch/variant`, such as `linux/arm64/v8`. */
 const platform = z
@@ -25,16 +26,62 @@ const ImageOverride = z.strictObject({
   target: z.string().min(1).optional(),
   platform: platform.optional(),
   timeoutMinutes: minutes.optional(),
+  /** The image's name in the production registry, when it differs from what `production.nameStyle` gives. */
+  productionName: z.string().regex(/^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$/, 'must be a repository name in lower case').optional(),
 });
 export type ImageOverride = z.infer<typeof ImageOverride>;
+
+const absolutePath = z.string().regex(/^\//, 'must be an absolute path inside the container, such as /workspace');
+
+const ValidateSection = z.strictObject({
+  /** Where the sources of the validated commit are mounted in each test container. */
+  workdir: absolutePath.default('/workspace'),
+  /** Limit for each test command. */
+  timeoutMinutes: minutes.default(120),
+  /** Docker network mode of test containers; unset keeps the engine's default. */
+  network: z.string().min(1).optional(),
+  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'), z.string()).default({}),
+  /** A glob, relative to the workdir, of the JUnit XML files the test commands write. */
+  junit: z
+    .string()
+    .min(1)
+    .refine((pattern) => !pattern.startsWith('/') && !pattern.split('/').includes('..'), 'must be a glob relative to the workdir, without ".."')
+    .optional(),
+  /** Shell commands to run for each image, by image name, in order. */
+  tests: z.record(z.string(), z.array(z.string().min(1)).min(1, 'must list at least one command')).default({}),
+  /** Images validated at the same time. */
+  concurrency: z.number().int().min(1).max(64).default(1),
+  inventory: z
+    .strictObject({
+      /** Virtual environments to list besides the one an image declares through VIRTUAL_ENV. */
+      virtualenvs: z.array(absolutePath).default([]),
+      /** Images whose Python packages should agree, by group name. Unset means one group of every image that has Python. */
+      groups: z.record(z.string(), z.array(z.string().min(1)).min(2, 'must list at least two images')).optional(),
+    })
+    .prefault({}),
+});
+
+const ProductionSection = z.strictObject({
+  /** Where the images in use today live, as host[:port]/namespace. */
+  registry: RegistryLocation,
+  /** `same` keeps the image name (ci_cpu); `hyphen` turns underscores into hyphens (ci-cpu). */
+  nameStyle: z.enum(['same', 'hyphen']).default('same'),
+  tag: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'must be a Docker tag').default('latest'),
+});
 
 export const DrydockConfig = z.strictObject({
   source: z
     .strictObject({
       /** A git URL or a local path; relative paths start at the config file's folder. */
-      repo: z.string({ error: 'is required: set it to a git URL or a local path' }).min(1),
+      repo: z.string({ error: 'set it to a git URL or a local path' }).min(1),
       /** A branch, tag or commit. Unset means the remote's default branch. */
-      ref: z.string().min(1).optional(),
+      ref: z
+        .string()
+        .superRefine((ref, context) => {
+          const problem = findRefProblem(ref);
+          if (problem) context.addIssue({ code: 'custom', message: `not a valid git ref: it ${problem}`, input: ref });
+        })
+        .optional(),
     })
     .optional(),
   images: z
@@ -62,5 +109,7 @@ export const DrydockConfig = z.strictObject({
     })
     .prefault({}),
   state: z.strictObject({ dir: z.string().min(1).default('.drydock') }).prefault({}),
+  validate: ValidateSection.prefault({}),
+  production: ProductionSection.optional(),
 });
 export type DrydockConfig = z.infer<typeof DrydockConfig>;
