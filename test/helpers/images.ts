@@ -19,3 +19,12 @@ export function imageLabels(reference: string): Record<string, string> {
   const output = execFileSync('docker', ['image', 'inspect', '--format', '{{json .Config.Labels}}', reference], { encoding: 'utf8' });
   return JSON.parse(output) as Record<string, string>;
 }
+
+/** Ids of the containers, running or stopped, whose command contains `text`. */
+export function containersMatching(text: string): string[] {
+  const output = execFileSync('docker', ['ps', '-a', '--no-trunc', '--format', '{{.ID}} {{.Command}}'], { encoding: 'utf8' });
+  return output
+    .split('\n')
+    .filter((line) => line.includes(text))
+    .map((line) => line.split(' ')[0]!);
+}
