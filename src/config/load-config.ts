@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
@@ -41,7 +41,7 @@ const FLAG_FOR_KEY: Record<string, string> = {
  * resolve from `cwd`.
  */
 export function loadSettings(flags: ConfigFlags, env: DrydockEnv, cwd = process.cwd()): Settings {
-  const configPath = findConfigFile(flags.config ?? env.configPath, cwd);
+  const configPath = findConfigFile(flags, env, cwd);
   const raw = configPath ? readConfigFile(configPath) : {};
   const fileDir = configPath ? path.dirname(configPath) : cwd;
 
@@ -49,15 +49,27 @@ export function loadSettings(flags: ConfigFlags, env: DrydockEnv, cwd = process.
     repo: getPath(raw, ['source', 'repo']),
     stateDir: getPath(raw, ['state', 'dir']),
   };
-  setPath(raw, ['registry', 'staging'], flags.registry ?? env.stagingRegistry);
-  setPath(raw, ['state', 'dir'], flags.stateDir ?? env.stateDir);
-  setPath(raw, ['source', 'repo'], flags.repo);
-  setPath(raw, ['source', 'ref'], flags.ref);
+  // A --ref flag alone needs no repo, because the default '.' applies as it does when the file has no source.
+  if (flags.ref !== undefined && flags.repo === undefined && fromFile.repo === undefined) {
+    setPath(raw, ['source', 'repo'], '.');
+  }
+
+  const origins = new Map<string, string>();
+  const override = (keys: string[], candidates: [value: string | undefined, origin: string][]) => {
+    const chosen = candidates.find(([value]) => value !== undefined);
+    if (!chosen) return;
+    setPath(raw, keys, chosen[0]);
+    origins.set(keys.join('.'), chosen[1]);
+  };
+  override(['registry', 'staging'], [[flags.registry, '--registry'], [env.stagingRegistry, 'DRYDOCK_STAGING_REGISTRY']]);
+  override(['state', 'dir'], [[flags.stateDir, '--state-dir'], [env.stateDir, 'DRYDOCK_STATE_DIR']]);
+  override(['source', 'repo'], [[flags.repo, '--repo']]);
+  override(['source', 'ref'], [[flags.ref, '--ref']]);
 
   const parsed = DrydockConfig.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
-    throw new ConfigError(formatIssues(parsed.error.issues, configPath ?? 'the command line'), {
-      fix: configPath ? `edit ${configPath} and run the command again` : 'correct the flag and run the command again',
+    throw new ConfigError(formatIssues(parsed.error.issues, configPath ?? 'the command line', origins), {
+      fix: describeConfigFix(parsed.error.issues, configPath, origins),
     });
   }
 
@@ -77,12 +89,19 @@ export function loadSettings(flags: ConfigFlags, env: DrydockEnv, cwd = process.
   };
 }
 
-function findConfigFile(explicit: string | undefined, cwd: string): string | undefined {
+function findConfigFile(flags: ConfigFlags, env: DrydockEnv, cwd: string): string | undefined {
+  const explicit = flags.config ?? env.configPath;
   if (explicit !== undefined) {
+    const origin = flags.config !== undefined ? '--config' : 'DRYDOCK_CONFIG';
     const resolved = path.resolve(cwd, explicit);
     if (!existsSync(resolved)) {
-      throw new ConfigError(`config file not found: ${resolved}`, {
-        fix: 'pass the path of an existing drydock.yml with --config, or omit --config to run on defaults',
+      throw new ConfigError(`config file not found: ${resolved} (from ${origin})`, {
+        fix: `set ${origin} to the path of an existing drydock.yml, or leave it unset to use ./drydock.yml or the defaults`,
+      });
+    }
+    if (!statSync(resolved).isFile()) {
+      throw new ConfigError(`config file ${resolved} (from ${origin}) is not a file`, {
+        fix: `set ${origin} to the path of a drydock.yml file, not a folder`,
       });
     }
     return resolved;
@@ -109,7 +128,22 @@ function readConfigFile(file: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-function formatIssues(issues: z.core.$ZodIssue[], origin: string): string {
+/** Words for zod's expected types, as a YAML author would name them. */
+const EXPECTED_WORDS: Record<string, string> = {
+  object: 'a mapping',
+  record: 'a mapping',
+  array: 'a list',
+  boolean: 'true or false',
+  string: 'a string',
+  number: 'a number',
+};
+
+/**
+ * Formats one line per issue: the key path, the value and what is wrong.
+ * A value set by a flag or an environment variable names that origin, so the
+ * user corrects the right place.
+ */
+function formatIssues(issues: z.core.$ZodIssue[], origin: string, origins: Map<string, string>): string {
   const lines = issues.map((issue) => {
     const key = issue.path.join('.');
     const flag = FLAG_FOR_KEY[key];
@@ -122,14 +156,29 @@ function formatIssues(issues: z.core.$ZodIssue[], origin: string): string {
       return `unknown key ${unknown}: remove it or correct its spelling (known keys here: ${known})`;
     }
 
-    const value = 'input' in issue ? describeValue(issue.input) : 'nothing';
+    const expected = issue.code === 'invalid_type' ? (EXPECTED_WORDS[issue.expected] ?? `a ${issue.expected}`) : '';
     if (issue.code === 'invalid_type' && issue.input === undefined) {
-      return `${where} is missing: ${issue.message === 'Invalid input' ? `set it to a ${issue.expected}` : issue.message}`;
+      return `${where} is missing: ${issue.message === 'Invalid input' ? `set it to ${expected}` : issue.message}`;
     }
-    const reason = issue.code === 'invalid_type' ? `expected a ${issue.expected}` : issue.message;
-    return `${where} = ${value} is invalid: ${reason}`;
+
+    const value = 'input' in issue ? describeValue(issue.input) : 'nothing';
+    const setBy = origins.get(key);
+    const assignment = setBy ? `${key} = ${value} (from ${setBy})` : `${where} = ${value}`;
+    const reason = issue.code === 'invalid_type' ? `expected ${expected}` : issue.message;
+    return `${assignment} is invalid: ${reason}`;
   });
   return `invalid configuration in ${origin}:\n  - ${lines.join('\n  - ')}`;
+}
+
+/** Names the places to correct: the flags and variables that set bad values, and the file for the rest. */
+function describeConfigFix(issues: z.core.$ZodIssue[], configPath: string | undefined, origins: Map<string, string>): string {
+  const places = new Set<string>();
+  for (const issue of issues) {
+    const setBy = issue.code === 'unrecognized_keys' ? undefined : origins.get(issue.path.join('.'));
+    places.add(setBy ?? (configPath ? `edit ${configPath}` : 'the flag'));
+  }
+  const actions = [...places].map((place) => (place.startsWith('edit ') ? place : `correct ${place}`));
+  return `${actions.join(' and ')}, then run the command again`;
 }
 
 /** Lists the keys the schema accepts at a path, for "known keys" hints. */

@@ -14,7 +14,8 @@ export function validateRef(ref: string, origin = 'source.ref'): string {
   return ref;
 }
 
-function findRefProblem(ref: string): string | undefined {
+/** Returns why `ref` is not a usable git ref, such as `starts with "-"`, or undefined when it is. */
+export function findRefProblem(ref: string): string | undefined {
   if (ref.length === 0) return 'is empty';
   if (ref.startsWith('-')) return 'starts with "-"';
   if (ref.includes('..')) return 'contains ".."';
