@@ -35,6 +35,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+if [ "$profile" = test ] && [ ! -d "$(dirname "$0")/../node_modules" ]; then
+  echo "drydock: installing Node packages (npm ci)" >&2
+  (cd "$(dirname "$0")/.." && npm ci --no-audit --no-fund >&2)
+fi
+
 if docker version >/dev/null 2>&1; then
   exit 0
 fi
