@@ -54,13 +54,16 @@ export function summarizeDockerfile(text: string, buildArgs: Record<string, stri
 
 /** Splits a Dockerfile into instructions, joining continued lines and dropping comments. */
 function readInstructions(text: string): Instruction[] {
-  const escape = /^#\s*escape\s*=\s*`/im.test(text.split('\n').slice(0, 5).join('\n')) ? '`' : '\\';
+  const lines = text.split(/\r?\n/);
+  const escape = readEscapeDirective(lines);
   const instructions: Instruction[] = [];
   let pending = '';
 
-  for (const rawLine of text.split(/\r?\n/)) {
+  for (const rawLine of lines) {
     const line = rawLine.trimEnd();
     if (/^\s*#/.test(line)) continue;
+    // Docker joins a continued instruction across blank lines (with a deprecation warning).
+    if (line.trim() === '' && pending !== '') continue;
 
     if (line.endsWith(escape)) {
       pending += `${line.slice(0, -1)} `;
@@ -74,6 +77,20 @@ function readInstructions(text: string): Instruction[] {
     if (match) instructions.push({ keyword: match[1]!.toUpperCase(), args: match[2]!.trim() });
   }
   return instructions;
+}
+
+/**
+ * Returns the escape character set by an `# escape=` parser directive, or
+ * a backslash. Directives are only read in the leading `# key=value` lines,
+ * so the first blank line, other comment or instruction ends them.
+ */
+function readEscapeDirective(lines: string[]): string {
+  for (const line of lines) {
+    const directive = /^#\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(\S+)\s*$/.exec(line);
+    if (!directive) return '\\';
+    if (directive[1]!.toLowerCase() === 'escape') return directive[2] === '`' ? '`' : '\\';
+  }
+  return '\\';
 }
 
 function parseArgInstruction(args: string): [string, string | undefined][] {
