@@ -45,11 +45,11 @@ if docker version >/dev/null 2>&1; then
 fi
 
 if [ -n "${DOCKER_HOST:-}" ] && [ "$DOCKER_HOST" != "unix:///var/run/docker.sock" ]; then
-  echo "drydock: the Docker engine at DOCKER_HOST=$DOCKER_HOST does not answer; start it or unset DOCKER_HOST" >&2
+  echo "drydock: the Docker engine at DOCKER_HOST=$DOCKER_HOST does not respond; start it or unset DOCKER_HOST" >&2
   exit 1
 fi
 if [ "$(id -u)" -ne 0 ]; then
-  echo "drydock: no Docker engine answers at /var/run/docker.sock; start it (sudo systemctl start docker)" >&2
+  echo "drydock: no Docker engine responds at /var/run/docker.sock; start it (sudo systemctl start docker)" >&2
   exit 1
 fi
 
@@ -64,5 +64,5 @@ for _ in $(seq 1 60); do
   fi
   sleep 0.5
 done
-echo "drydock: dockerd did not answer within 30 s; see $log" >&2
+echo "drydock: dockerd did not respond within 30 s; see $log" >&2
 exit 1

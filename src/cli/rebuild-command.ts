@@ -76,7 +76,7 @@ function formatProgress(image: ImageResultRecord, progress: { done: number; tota
   return `${counter} ${image.image} ${image.status}${seconds}${detail}`;
 }
 
-/** The `--json` summary: the run, then one entry per image. */
+/** Builds the `--json` summary: the run, then one entry per image. */
 export function toJsonSummary({ run, images }: RebuildResult) {
   return {
     run: {
