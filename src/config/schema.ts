@@ -27,6 +27,8 @@ const ImageOverride = z.strictObject({
   platform: platform.optional(),
   timeoutMinutes: minutes.optional(),
   /** The image's name in the production registry, when it differs from what `production.nameStyle` gives. */
+  /** Engine labels the image needs, such as `gpu`; it is built and validated only on engines that have them all. */
+  labels: z.array(z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'must be lower-case letters, digits, ".", "_" or "-"')).optional(),
   productionName: z.string().regex(/^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$/, 'must be a repository name in lower case').optional(),
 });
 export type ImageOverride = z.infer<typeof ImageOverride>;
@@ -69,6 +71,19 @@ const ProductionSection = z.strictObject({
   tag: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'must be a Docker tag').default('latest'),
 });
 
+const EngineEntry = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'must be lower-case letters, digits, ".", "_" or "-"'),
+  /** `unix:///path`, `tcp://host:port` (TLS from `tlsDir` or DOCKER_CERT_PATH) or `ssh://user@host`. */
+  host: z.string().regex(/^(unix|tcp|ssh):\/\/./, 'must start with unix://, tcp:// or ssh://'),
+  slots: z.number().int().min(1).max(64).default(1),
+  /** Platforms the engine builds for; unset means the engine's own, read from its version. */
+  platforms: z.array(platform).optional(),
+  labels: z.array(z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'must be lower-case letters, digits, ".", "_" or "-"')).default([]),
+  /** Folder with ca.pem, cert.pem and key.pem for a `tcp://` engine with TLS. */
+  tlsDir: z.string().min(1).optional(),
+});
+export type EngineEntry = z.infer<typeof EngineEntry>;
+
 export const DrydockConfig = z.strictObject({
   source: z
     .strictObject({
@@ -110,6 +125,12 @@ export const DrydockConfig = z.strictObject({
     .prefault({}),
   state: z.strictObject({ dir: z.string().min(1).default('.drydock') }).prefault({}),
   validate: ValidateSection.prefault({}),
+  /** Docker engines to build and validate on; unset means one engine at DOCKER_HOST. */
+  engines: z
+    .array(EngineEntry)
+    .min(1, 'must list at least one engine, or be left out to use DOCKER_HOST')
+    .refine((list) => new Set(list.map((entry) => entry.name)).size === list.length, 'must give each engine a different name')
+    .optional(),
   production: ProductionSection.optional(),
 });
 export type DrydockConfig = z.infer<typeof DrydockConfig>;
