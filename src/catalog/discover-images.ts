@@ -19,9 +19,9 @@ export interface CatalogImage {
   timeoutMinutes: number;
   /** Images from outside the set that the Dockerfile builds on. */
   baseImages: string[];
-  /** Names of the images of the set that this one is built FROM. */
+  /** Names of the images of this run that this one is built FROM. */
   parents: string[];
-  /** The references the Dockerfile uses for those parents, such as `ci_base:latest`. */
+  /** The references the Dockerfile uses for images of the set, such as `ci_base:latest`, including parents left out by `--images`. */
   parentReferences: { reference: string; parent: string }[];
 }
 
@@ -32,23 +32,34 @@ export interface CatalogImage {
  */
 export function discoverImages(settings: Settings, sourceDir: string, selected?: string[]): CatalogImage[] {
   const { discover, exclude, overrides } = settings.images;
-  const files = fg.sync(discover, { cwd: sourceDir, onlyFiles: true, dot: true }).sort();
-  const excluded = exclude.map(globToRegExp);
+  const root = path.resolve(sourceDir);
+  const files = fg.sync(discover, { cwd: root, onlyFiles: true, dot: true }).sort();
+  const excludePatterns = exclude.map(globToRegExp);
 
   const images = new Map<string, CatalogImage>();
+  const excluded = new Set<string>();
   for (const file of files) {
     const name = imageNameOf(file);
-    if (excluded.some((pattern) => pattern.test(name))) continue;
+    // A pattern matches the image name (demo_*) or the Dockerfile path (docker/Dockerfile.demo_*).
+    if (excludePatterns.some((pattern) => pattern.test(name) || pattern.test(file))) {
+      excluded.add(name);
+      continue;
+    }
     if (!IMAGE_NAME_PATTERN.test(name)) {
       throw new ConfigError(
         `image name ${JSON.stringify(name)} from ${file} is not a valid repository name: it must be lower-case letters and digits, separated by ".", "_", "__" or "-"`,
         { fix: `rename the file, or add the name to images.exclude` },
       );
     }
-    images.set(name, describeImage(name, file, sourceDir, settings));
+    images.set(name, describeImage(name, file, root, settings));
   }
 
   for (const name of Object.keys(overrides)) {
+    if (excluded.has(name)) {
+      throw new ConfigError(`images.overrides.${name} names an image excluded by images.exclude`, {
+        fix: `remove images.overrides.${name}, or remove the pattern that matches it from images.exclude`,
+      });
+    }
     if (!images.has(name)) {
       throw new ConfigError(`images.overrides.${name} names an image that was not discovered`, {
         fix: `use one of: ${[...images.keys()].join(', ') || '(none found)'}, or check images.discover = ${JSON.stringify(discover)}`,
@@ -56,8 +67,15 @@ export function discoverImages(settings: Settings, sourceDir: string, selected?:
     }
   }
 
+  linkParents([...images.values()], settings.registry.staging);
   const chosen = selectImages(images, selected, discover);
-  linkParents(chosen, settings.registry.staging);
+  const chosenNames = new Set(chosen.map((image) => image.name));
+  for (const image of chosen) {
+    // NOTE: a parent left out by --images is not built in this run, so the
+    // engine builds the child from whatever image its FROM reference names
+    // locally, such as the copy tagged by an earlier run.
+    image.parents = image.parents.filter((parent) => chosenNames.has(parent));
+  }
   return orderByParents(chosen);
 }
 

@@ -102,6 +102,7 @@ export const DrydockConfig = z.strictObject({
   images: z
     .strictObject({
       discover: z.string().min(1).default('docker/Dockerfile.*'),
+      /** Globs, each matched against the image name or the Dockerfile path, such as demo_* or docker/Dockerfile.demo_*. */
       exclude: z.array(z.string()).default([]),
       overrides: z.record(z.string(), ImageOverride).default({}),
     })
