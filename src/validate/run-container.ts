@@ -1,0 +1,153 @@
+import { PassThrough } from 'node:stream';
+import type Docker from 'dockerode';
+import type { LogFile } from '../build/log-file.js';
+import type { Logger } from '../logger.js';
+import type { CommandStatus } from '../store/validate-types.js';
+
+export interface ContainerRequest {
+  /** Image reference or id to run. */
+  image: string;
+  /** A shell command, run with `sh -c`. */
+  command: string;
+  workdir?: string;
+  /** Host folders to mount, by path in the container. */
+  mounts?: Record<string, string>;
+  env?: Record<string, string>;
+  /** Docker network mode; undefined keeps the engine's default. */
+  network?: string;
+  labels: Record<string, string>;
+  timeoutMs: number;
+  signal: AbortSignal;
+  /** Receives stdout and stderr, line by line, when set. */
+  log?: LogFile;
+  /** Receives stdout alone, when set; its text then does not go to the log. */
+  onStdout?: (text: string) => void;
+  logger: Logger;
+}
+
+export interface ContainerOutcome {
+  status: CommandStatus;
+  /** The process's exit code, or null when it never ran or the engine did not report one. */
+  exitCode: number | null;
+  durationMs: number;
+  error: string | null;
+}
+
+/** How long the output streams may lag behind the container's exit before they are cut. */
+const OUTPUT_DRAIN_TIMEOUT_MS = 10_000;
+
+/**
+ * Runs one command in a fresh container and removes the container
+ * afterwards, whatever happens: exit, timeout, cancel or engine error. A
+ * timeout or cancel kills the container; a failing command is a result, not
+ * an exception.
+ */
+export async function runContainer(docker: Docker, request: ContainerRequest): Promise<ContainerOutcome> {
+  const started = Date.now();
+  const elapsed = () => Date.now() - started;
+  let container: Docker.Container | undefined;
+
+  try {
+    if (request.signal.aborted) return { status: 'cancelled', exitCode: null, durationMs: 0, error: 'cancelled before the command started' };
+
+    container = await docker.createContainer({
+      Image: request.image,
+      Cmd: ['sh', '-c', request.command],
+      WorkingDir: request.workdir,
+      Env: Object.entries(request.env ?? {}).map(([name, value]) => `${name}=${value}`),
+      Labels: request.labels,
+      Tty: false,
+      AttachStdout: true,
+      AttachStderr: true,
+      HostConfig: {
+        Binds: Object.entries(request.mounts ?? {}).map(([target, source]) => `${source}:${target}`),
+        ...(request.network ? { NetworkMode: request.network } : {}),
+      },
+    });
+
+    const output = await attachOutput(docker, container, request);
+    await container.start();
+    const ended = await waitWithLimits(container, request);
+    await Promise.race([output, delay(OUTPUT_DRAIN_TIMEOUT_MS)]);
+
+    if (ended.reason === 'timeout') {
+      const minutes = request.timeoutMs / 60_000;
+      await request.log?.note(`command timed out after ${formatMinutes(minutes)} and was killed`);
+      return { status: 'timeout', exitCode: ended.exitCode, durationMs: elapsed(), error: `timed out after ${formatMinutes(minutes)}` };
+    }
+    if (ended.reason === 'cancelled') {
+      await request.log?.note('command cancelled; its container was killed');
+      return { status: 'cancelled', exitCode: ended.exitCode, durationMs: elapsed(), error: 'cancelled' };
+    }
+    const status = ended.exitCode === 0 ? 'passed' : 'failed';
+    return { status, exitCode: ended.exitCode, durationMs: elapsed(), error: status === 'failed' ? `exited with code ${ended.exitCode}` : null };
+  } catch (error) {
+    if (request.signal.aborted) return { status: 'cancelled', exitCode: null, durationMs: elapsed(), error: 'cancelled' };
+    const message = (error as Error).message;
+    await request.log?.note(`the engine failed to run the command: ${message}`);
+    return { status: 'error', exitCode: null, durationMs: elapsed(), error: `the engine failed to run the command: ${message}` };
+  } finally {
+    if (container) await removeContainer(container, request.logger);
+  }
+}
+
+/** Streams the container's output into the log and the stdout callback; resolves when the output ends. */
+async function attachOutput(docker: Docker, container: Docker.Container, request: ContainerRequest): Promise<void> {
+  const stream = (await container.attach({ stream: true, stdout: true, stderr: true })) as NodeJS.ReadableStream;
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  docker.modem.demuxStream(stream, stdout, stderr);
+  stream.on('end', () => {
+    stdout.end();
+    stderr.end();
+  });
+
+  const pump = async (source: PassThrough, sink: ((text: string) => void | Promise<void>) | undefined) => {
+    source.setEncoding('utf8');
+    for await (const chunk of source) await sink?.(chunk as string);
+  };
+  const toLog = request.log ? (text: string) => request.log!.write(text) : undefined;
+  return Promise.all([pump(stdout, request.onStdout ?? toLog), pump(stderr, toLog)]).then(() => undefined);
+}
+
+type Ending = { reason: 'exited' | 'timeout' | 'cancelled'; exitCode: number | null };
+
+async function waitWithLimits(container: Docker.Container, request: ContainerRequest): Promise<Ending> {
+  let reason: Ending['reason'] = 'exited';
+  const kill = (why: Ending['reason']) => {
+    if (reason !== 'exited') return;
+    reason = why;
+    container.kill().catch((error: Error) => request.logger.debug({ err: error }, 'kill of a container that already stopped'));
+  };
+
+  const timer = setTimeout(() => kill('timeout'), request.timeoutMs);
+  timer.unref();
+  const onAbort = () => kill('cancelled');
+  request.signal.addEventListener('abort', onAbort, { once: true });
+  if (request.signal.aborted) onAbort();
+  try {
+    const waited = (await container.wait()) as { StatusCode?: number };
+    return { reason, exitCode: typeof waited.StatusCode === 'number' ? waited.StatusCode : null };
+  } finally {
+    clearTimeout(timer);
+    request.signal.removeEventListener('abort', onAbort);
+  }
+}
+
+async function removeContainer(container: Docker.Container, logger: Logger): Promise<void> {
+  try {
+    await container.remove({ force: true, v: true });
+  } catch (error) {
+    const statusCode = (error as { statusCode?: number }).statusCode;
+    if (statusCode === 404) return;
+    logger.error({ err: error, container: container.id }, 'failed to remove a test container');
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+function formatMinutes(minutes: number): string {
+  return minutes >= 1 ? `${Number(minutes.toFixed(2))} min` : `${Number((minutes * 60).toFixed(1))} s`;
+}
