@@ -27,6 +27,11 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * Each cell holds the result of the image's last run that day.
  */
 export function buildMatrix(store: Store, days: number, now: Date): Matrix {
+  // The window's first day names the query's start, so an empty window has no start.
+  if (!Number.isInteger(days) || days < 1) {
+    throw new RangeError(`days = ${days} is invalid for the status matrix: give a whole number of days, 1 or more`);
+  }
+
   const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
   const dates = Array.from({ length: days }, (_, index) => new Date(today - (days - 1 - index) * DAY_MS).toISOString().slice(0, 10));
   const results = store.listImageResultsSince(`${dates[0]}T00:00:00.000Z`);
