@@ -84,6 +84,24 @@ const EngineEntry = z.strictObject({
 });
 export type EngineEntry = z.infer<typeof EngineEntry>;
 
+/** An address to listen on: `host:port`, with an IPv6 host in brackets, such as 127.0.0.1:8080 or [::1]:8080. */
+export const ListenAddress = z
+  .string()
+  .regex(
+    /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?):([0-9]{1,5})$/,
+    'must be host:port, such as 127.0.0.1:8080 or [::1]:8080',
+  )
+  .refine((address) => Number(address.slice(address.lastIndexOf(':') + 1)) <= 65535, 'must have a port from 0 to 65535');
+
+const DashboardSection = z.strictObject({
+  /** Where `drydock serve` and `drydock bot` serve the dashboard. */
+  listen: ListenAddress.default('127.0.0.1:8080'),
+  /** The dashboard's address as readers reach it, for links posted elsewhere; unset means http://<listen>. */
+  publicUrl: z
+    .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL, such as https://ci.example.org/drydock' })
+    .optional(),
+});
+
 export const DrydockConfig = z.strictObject({
   source: z
     .strictObject({
@@ -133,5 +151,6 @@ export const DrydockConfig = z.strictObject({
     .refine((list) => new Set(list.map((entry) => entry.name)).size === list.length, 'must give each engine a different name')
     .optional(),
   production: ProductionSection.optional(),
+  dashboard: DashboardSection.prefault({}),
 });
 export type DrydockConfig = z.infer<typeof DrydockConfig>;
