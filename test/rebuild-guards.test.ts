@@ -70,7 +70,8 @@ test.each(['--upload-pack=touch /tmp/x', 'main..evil', 'has space', 'tab\there',
   const result = await runCli(['rebuild', '--ref', ref], { cwd: workspace });
 
   expect(result.code).toBe(2);
-  expect(result.stderr).toContain(`source.ref = ${JSON.stringify(ref)} is not a valid git ref`);
+  expect(result.stderr).toContain(`source.ref = ${JSON.stringify(ref)} (from --ref) is invalid: not a valid git ref`);
+  expect(result.stderr).toContain('fix: correct --ref');
 });
 
 test('missing ref exits 2 and names it', async () => {

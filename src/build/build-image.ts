@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import type { CatalogImage } from '../catalog/discover-images.js';
 import { packBuildContext } from './build-context.js';
 import type { LogFile } from './log-file.js';
+import { EngineFaultError } from '../engine/engine-fault.js';
 import { readJsonLines } from './json-lines.js';
 
 export interface BuildRequest {
@@ -23,8 +24,8 @@ export type BuildOutcome =
 
 /**
  * Builds one image through the engine's build API and streams its output
- * into the log. A build failure is returned, not thrown; only an engine that
- * cannot be reached at all throws.
+ * into the log. A build failure is returned, not thrown. An engine that
+ * fails or drops the connection throws `EngineFaultError`.
  */
 export async function buildImage(docker: Docker, request: BuildRequest): Promise<BuildOutcome> {
   const { image, log } = request;
@@ -79,13 +80,14 @@ export async function buildImage(docker: Docker, request: BuildRequest): Promise
       await log.note('build cancelled');
       return { ok: false, reason: 'cancelled', error: 'build cancelled', failedStep: currentStep };
     }
-    if (currentStep === undefined && imageId === undefined) throw caught;
-    error = `connection to the engine lost: ${(caught as Error).message}`;
-    await log.note(error);
+    throw new EngineFaultError(`connection to the engine failed during the build: ${(caught as Error).message}`, { cause: caught });
   }
 
-  if (error !== undefined || imageId === undefined) {
-    return { ok: false, reason: 'failed', error: error ?? 'the engine reported no image id', failedStep: currentStep };
+  if (error !== undefined) {
+    return { ok: false, reason: 'failed', error, failedStep: currentStep };
+  }
+  if (imageId === undefined) {
+    throw new EngineFaultError('the engine ended the build stream without an image id or an error');
   }
 
   const inspected = await docker.getImage(imageId).inspect();

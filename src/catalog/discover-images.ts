@@ -16,6 +16,8 @@ export interface CatalogImage {
   buildArgs: Record<string, string>;
   target: string | undefined;
   platform: string | undefined;
+  /** Engine labels the image needs, such as `gpu`. */
+  labels: string[];
   timeoutMinutes: number;
   /** Images from outside the set that the Dockerfile builds on. */
   baseImages: string[];
@@ -114,6 +116,7 @@ function describeImage(name: string, file: string, sourceDir: string, settings: 
     buildArgs,
     target: override.target,
     platform: override.platform,
+    labels: override.labels ?? [],
     timeoutMinutes: override.timeoutMinutes ?? settings.build.timeoutMinutes,
     baseImages: summarizeDockerfile(text, buildArgs).externalImages,
     parents: [],

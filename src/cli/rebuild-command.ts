@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { readEnv } from '../config/env.js';
 import { loadSettings } from '../config/load-config.js';
-import { connectEngine } from '../engine/connect-engine.js';
+import { EnginePool } from '../engine/engine-pool.js';
 import { ConfigError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { runRebuild, type RebuildResult } from '../pipeline/rebuild.js';
@@ -25,7 +25,7 @@ export async function runRebuildCommand(flags: RebuildFlags): Promise<number> {
   const settings = loadSettings(flags, env);
   const images = parseImageList(flags.images);
   const logger = createLogger(process.env.DRYDOCK_LOG_LEVEL ?? 'warn');
-  const engine = connectEngine(env);
+  const pool = EnginePool.fromConfig(settings.engines, env, logger, settings.build.concurrency);
 
   if (settings.registry.staging === undefined) {
     process.stderr.write('No staging registry configured (registry.staging or --registry): images are built and tagged locally, not pushed.\n');
@@ -39,7 +39,7 @@ export async function runRebuildCommand(flags: RebuildFlags): Promise<number> {
     const result = await runRebuild({
       settings,
       env,
-      engine,
+      pool,
       store,
       logger,
       images,

@@ -1,13 +1,14 @@
 import path from 'node:path';
-import type Docker from 'dockerode';
 import { buildImage } from '../build/build-image.js';
 import { LogFile } from '../build/log-file.js';
 import { discoverImages, type CatalogImage } from '../catalog/discover-images.js';
 import { repositoryFor, splitReference } from '../catalog/image-reference.js';
 import type { DrydockEnv } from '../config/env.js';
 import type { Settings } from '../config/load-config.js';
-import { pingEngine, type Engine } from '../engine/connect-engine.js';
-import { describeError } from '../errors.js';
+import { EngineFaultError } from '../engine/engine-fault.js';
+import type { EnginePool, PoolEngine } from '../engine/engine-pool.js';
+import { transferImage } from '../engine/transfer-image.js';
+import { describeError, ExternalHostError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { findRegistryAuth, registryHostOf } from '../registry/credentials.js';
 import { pushImage } from '../registry/push-image.js';
@@ -21,7 +22,7 @@ import { createRunId, timestampTag } from './tags.js';
 export interface RebuildOptions {
   settings: Settings;
   env: DrydockEnv;
-  engine: Engine;
+  pool: EnginePool;
   store: Store;
   logger: Logger;
   /** Image names to build; all discovered images when empty. */
@@ -43,6 +44,8 @@ export interface RebuildResult {
 }
 
 const SETTLED = new Set(['succeeded', 'failed', 'skipped', 'cancelled']);
+/** An image whose engine fails is tried on one more engine, then reported. */
+const MAX_ENGINE_ATTEMPTS = 2;
 
 /**
  * Runs the rebuild pipeline: fetch the sources, discover the images, then
@@ -87,7 +90,7 @@ export async function runRebuild(options: RebuildOptions): Promise<RebuildResult
     });
     store.updateRun(run.id, run);
     catalog = discoverImages(settings, source.dir, options.images);
-    await pingEngine(options.engine);
+    await ensureSomeEngineUp(options.pool);
   } catch (error) {
     finishRun(run, 'failed', clock(), store, describeError(error));
     runLogger.error({ err: error }, 'run failed before any build');
@@ -103,6 +106,7 @@ export async function runRebuild(options: RebuildOptions): Promise<RebuildResult
     logDir: path.join(settings.stateDir, 'logs', run.id),
     logger: runLogger,
     clock,
+    builtOn: new Map(),
   };
   const results = await buildAll(context);
 
@@ -122,6 +126,8 @@ interface ImageContext {
   logDir: string;
   logger: Logger;
   clock: () => Date;
+  /** Where each image of this run was built, so children can use it. */
+  builtOn: Map<string, { engine: PoolEngine; imageId: string }>;
 }
 
 /** Builds every image, up to `build.concurrency` at once, each after its parents settle. */
@@ -163,108 +169,182 @@ async function buildAll(context: ImageContext): Promise<Map<string, ImageResultR
   return results;
 }
 
-/** Pulls the bases of one image, builds, tags and pushes it, reporting each state change. */
+/**
+ * Takes one image through its engine slot: pull the bases, bring the parents
+ * over, build, tag and push. When the engine itself fails, the engine is
+ * marked down and the image is tried once more on another suitable engine.
+ */
 async function processImage(context: ImageContext, image: CatalogImage, report: (result: ImageResultRecord) => void): Promise<void> {
   const { options, run, source } = context;
-  const { settings, engine, signal } = options;
-  const docker = engine.docker;
   const logger = context.logger.child({ image: image.name });
   const started = context.clock();
-  const repository = repositoryFor(image.name, settings.registry.staging);
-  const tags = [`${repository}:latest`, `${repository}:${context.tag}`];
+  const repository = repositoryFor(image.name, options.settings.registry.staging);
   const log = new LogFile(path.join(context.logDir, `${image.name}.build.log`), { secrets: secretValues() });
   const result: ImageResultRecord = {
     ...emptyResult(run.id, image.name, 'running'),
-    tags,
+    tags: [`${repository}:latest`, `${repository}:${context.tag}`],
     logPath: log.path,
     startedAt: started.toISOString(),
   };
-  report({ ...result });
-  logger.info({ dockerfile: path.relative(source.dir, image.dockerfile) }, 'building image');
-
   const finish = (fields: Partial<ImageResultRecord>) => {
     const finished = context.clock();
     Object.assign(result, fields, { finishedAt: finished.toISOString(), durationMs: finished.getTime() - started.getTime() });
     report({ ...result });
   };
 
+  const requirements = { platform: image.platform, labels: image.labels };
+  const failedEngines: string[] = [];
   try {
     await log.note(`run ${run.id}: building ${image.name} from ${source.hash} (${source.subject})`);
-    const pulled = await pullBaseImages(docker, image.baseImages, { pull: settings.build.pull, env: options.env, log, signal });
-    result.baseImages = pulled.digests;
-    if (pulled.error) {
-      finish({ status: signal.aborted ? 'cancelled' : 'failed', cause: 'build', error: pulled.error, failedStep: pulled.failedStep });
-      return;
+    for (let attempt = 1; ; attempt++) {
+      const lease = await options.pool.acquire(requirements, {
+        prefer: image.parents.map((parent) => context.builtOn.get(parent)?.engine.name).filter((name): name is string => name !== undefined),
+        exclude: failedEngines,
+        signal: options.signal,
+      });
+      result.engine = lease.engine.name;
+      report({ ...result });
+      logger.info({ engine: lease.engine.name, dockerfile: path.relative(source.dir, image.dockerfile) }, 'building image');
+      try {
+        finish(await buildOnEngine(context, image, lease.engine, result.tags, log, logger));
+        return;
+      } catch (error) {
+        if (!(error instanceof EngineFaultError) || attempt >= MAX_ENGINE_ATTEMPTS) throw error;
+        options.pool.markDown(lease.engine, error.message);
+        failedEngines.push(lease.engine.name);
+        const note = `engine ${lease.engine.name} failed (${error.message}); retried on another engine`;
+        result.notes = [...result.notes, note];
+        await log.note(note);
+        logger.warn({ engine: lease.engine.name, error: error.message }, 'engine failed; retrying the image on another engine');
+      } finally {
+        lease.release();
+      }
     }
-
-    const built = await buildImage(docker, {
-      image,
-      tags,
-      labels: {
-        'org.opencontainers.image.revision': source.hash,
-        'org.opencontainers.image.source': source.repo,
-        'org.opencontainers.image.created': run.startedAt,
-        'drydock.run-id': run.id,
-        'drydock.image': image.name,
-      },
-      noCache: settings.build.noCache,
-      network: settings.build.network,
-      log,
-      timeoutMs: image.timeoutMinutes * 60_000,
-      signal,
-    });
-    if (!built.ok) {
-      const status = built.reason === 'cancelled' ? 'cancelled' : 'failed';
-      const cause = built.reason === 'failed' ? 'build' : built.reason;
-      finish({ status, cause, error: built.error, failedStep: built.failedStep ?? null });
-      logger.warn({ failedStep: built.failedStep, error: built.error }, 'image build failed');
-      return;
-    }
-    Object.assign(result, { imageId: built.imageId, sizeBytes: built.sizeBytes });
-    await tagForChildren(docker, context.catalog, image.name, built.imageId);
-    logger.info({ imageId: built.imageId, sizeBytes: built.sizeBytes }, 'image built');
-
-    const staging = settings.registry.staging;
-    if (!options.push || staging === undefined) {
-      await log.note(staging === undefined ? 'not pushed: no staging registry is configured' : 'not pushed: --no-push');
-      finish({ status: 'succeeded' });
-      return;
-    }
-
-    const pushed = await pushImage(docker, {
-      references: tags,
-      auth: findRegistryAuth(registryHostOf(repository), options.env),
-      retries: settings.registry.pushRetries,
-      log,
-      signal,
-      retryDelayMs: options.pushRetryDelayMs,
-    });
-    if (!pushed.ok) {
-      const error = `push to ${registryHostOf(repository)} failed: ${pushed.error}`;
-      finish({ status: pushed.cancelled ? 'cancelled' : 'failed', cause: pushed.cancelled ? 'cancelled' : 'registry', error });
-      logger.warn({ registry: registryHostOf(repository), error: pushed.error }, 'image push failed');
-      return;
-    }
-    logger.info({ digest: pushed.digest }, 'image pushed');
-    finish({ status: 'succeeded', digest: pushed.digest });
   } catch (error) {
-    finish({ status: 'failed', cause: 'engine', error: `Docker engine ${engine.host} failed: ${describeError(error)}` });
-    logger.error({ err: error, engine: engine.host }, 'engine error while building image');
+    if (options.signal.aborted) {
+      finish({ status: 'cancelled', cause: 'cancelled', error: 'run cancelled' });
+      return;
+    }
+    const where = result.engine ? `Docker engine ${result.engine}` : 'no Docker engine';
+    finish({ status: 'failed', cause: 'engine', error: `${where}: ${describeError(error)}` });
+    logger.error({ err: error, engine: result.engine }, 'engine error while building image');
   } finally {
     await log.note(`finished: ${result.status}${result.error ? ` (${result.error})` : ''}`).catch(() => undefined);
     await log.close();
   }
 }
 
-/** Tags a new image with the exact references its children name in their FROM lines. */
-async function tagForChildren(docker: Docker, catalog: CatalogImage[], parent: string, imageId: string): Promise<void> {
-  const references = catalog.flatMap((child) => child.parentReferences).filter((entry) => entry.parent === parent);
-  for (const { reference } of references) {
+/** Runs one attempt of an image on one engine and returns the fields of its result. */
+async function buildOnEngine(
+  context: ImageContext,
+  image: CatalogImage,
+  engine: PoolEngine,
+  tags: string[],
+  log: LogFile,
+  logger: Logger,
+): Promise<Partial<ImageResultRecord>> {
+  const { options, run, source } = context;
+  const { settings, signal } = options;
+  const docker = engine.docker;
+
+  const pulled = await pullBaseImages(docker, image.baseImages, { pull: settings.build.pull, env: options.env, log, signal });
+  if (pulled.error) {
+    return { status: signal.aborted ? 'cancelled' : 'failed', cause: 'build', error: pulled.error, failedStep: pulled.failedStep ?? null, baseImages: pulled.digests };
+  }
+  await bringParents(context, image, engine, log);
+
+  const built = await buildImage(docker, {
+    image,
+    tags,
+    labels: {
+      'org.opencontainers.image.revision': source.hash,
+      'org.opencontainers.image.source': source.repo,
+      'org.opencontainers.image.created': run.startedAt,
+      'drydock.run-id': run.id,
+      'drydock.image': image.name,
+    },
+    noCache: settings.build.noCache,
+    network: settings.build.network,
+    log,
+    timeoutMs: image.timeoutMinutes * 60_000,
+    signal,
+  });
+  if (!built.ok) {
+    logger.warn({ failedStep: built.failedStep, error: built.error }, 'image build failed');
+    return {
+      status: built.reason === 'cancelled' ? 'cancelled' : 'failed',
+      cause: built.reason === 'failed' ? 'build' : built.reason,
+      error: built.error,
+      failedStep: built.failedStep ?? null,
+      baseImages: pulled.digests,
+    };
+  }
+  context.builtOn.set(image.name, { engine, imageId: built.imageId });
+  logger.info({ imageId: built.imageId, sizeBytes: built.sizeBytes, engine: engine.name }, 'image built');
+  const builtFields = { imageId: built.imageId, sizeBytes: built.sizeBytes, baseImages: pulled.digests };
+
+  const staging = settings.registry.staging;
+  if (!options.push || staging === undefined) {
+    await log.note(staging === undefined ? 'not pushed: no staging registry is configured' : 'not pushed: --no-push');
+    return { ...builtFields, status: 'succeeded' };
+  }
+
+  const registryHost = registryHostOf(tags[0]!);
+  const pushed = await pushImage(docker, {
+    references: tags,
+    auth: findRegistryAuth(registryHost, options.env),
+    retries: settings.registry.pushRetries,
+    log,
+    signal,
+    retryDelayMs: options.pushRetryDelayMs,
+  });
+  if (!pushed.ok) {
+    logger.warn({ registry: registryHost, error: pushed.error }, 'image push failed');
+    return {
+      ...builtFields,
+      status: pushed.cancelled ? 'cancelled' : 'failed',
+      cause: pushed.cancelled ? 'cancelled' : 'registry',
+      error: `push to ${registryHost} failed: ${pushed.error}`,
+    };
+  }
+  logger.info({ digest: pushed.digest }, 'image pushed');
+  return { ...builtFields, status: 'succeeded', digest: pushed.digest };
+}
+
+/**
+ * Makes this run's parents available on `engine` under the references the
+ * image's Dockerfile names, copying them over from the engine that built them.
+ */
+async function bringParents(context: ImageContext, image: CatalogImage, engine: PoolEngine, log: LogFile): Promise<void> {
+  const copied = new Set<string>();
+  for (const { reference, parent } of image.parentReferences) {
+    const built = context.builtOn.get(parent);
+    if (!built) continue;
+
+    if (built.engine !== engine && !copied.has(built.imageId)) {
+      await log.note(`copying parent ${parent} from engine ${built.engine.name} to ${engine.name}`);
+      await transferImage(built.engine.docker, engine.docker, built.imageId, context.options.signal);
+      copied.add(built.imageId);
+    }
     // A reference pinned by digest names one exact image, which this build cannot be.
     if (reference.includes('@')) continue;
     const { repository, tag } = splitReference(reference);
-    await docker.getImage(imageId).tag({ repo: repository, tag });
+    await engine.docker.getImage(built.imageId).tag({ repo: repository, tag });
   }
+}
+
+/** Fails the run early when no engine of the pool responds, naming each engine's problem. */
+async function ensureSomeEngineUp(pool: EnginePool): Promise<void> {
+  if ((await pool.checkAll()).length > 0) return;
+
+  const [only] = pool.engines;
+  if (pool.engines.length === 1 && only) {
+    throw new ExternalHostError(only.host, `Docker engine at ${only.host} is unreachable: ${only.downReason}`, {
+      fix: only.name === 'default' ? 'start the Docker engine, or set DOCKER_HOST to the address of a running one' : `start it, or correct engines[0].host in drydock.yml`,
+    });
+  }
+  const reasons = pool.engines.map((engine) => `${engine.name} (${engine.host}): ${engine.downReason}`).join('; ');
+  throw new ExternalHostError('engines', `no Docker engine is reachable: ${reasons}`, { fix: 'start the engines listed under engines: in drydock.yml' });
 }
 
 function emptyResult(runId: string, image: string, status: ImageResultRecord['status']): ImageResultRecord {
@@ -272,6 +352,8 @@ function emptyResult(runId: string, image: string, status: ImageResultRecord['st
     runId,
     image,
     status,
+    engine: null,
+    notes: [],
     tags: [],
     digest: null,
     imageId: null,

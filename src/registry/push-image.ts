@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import type { LogFile } from '../build/log-file.js';
 import { splitReference } from '../catalog/image-reference.js';
+import { EngineFaultError } from '../engine/engine-fault.js';
 import { followProgress } from '../engine/progress.js';
 import type { RegistryAuth } from './credentials.js';
 
@@ -68,6 +69,12 @@ async function pushWithRetries(docker: Docker, reference: string, request: PushR
       lastError = progress.error ?? 'the engine reported no digest';
     } catch (error) {
       if (request.signal.aborted) return { ok: false, error: 'push cancelled', cancelled: true };
+      // The registry's errors arrive inside the progress stream; a thrown
+      // error without an HTTP status below 500 comes from the engine itself.
+      const status = (error as { statusCode?: number }).statusCode;
+      if (status === undefined || status >= 500) {
+        throw new EngineFaultError(`connection to the engine failed during the push: ${(error as Error).message}`, { cause: error });
+      }
       lastError = (error as Error).message;
     }
     if (PERMANENT_PUSH_ERROR.test(lastError)) break;

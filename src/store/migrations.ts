@@ -120,4 +120,8 @@ export const MIGRATIONS: readonly string[] = [
     validate_run_id  TEXT REFERENCES runs (id)
   );
   `,
+  `
+  ALTER TABLE image_results ADD COLUMN engine TEXT;
+  ALTER TABLE image_results ADD COLUMN notes TEXT NOT NULL DEFAULT '[]';
+  `,
 ];

@@ -53,17 +53,17 @@ export class Store {
   saveImageResult(result: ImageResultRecord): void {
     this.db
       .prepare(
-        `INSERT INTO image_results (run_id, image, status, tags, digest, image_id, size_bytes, duration_ms, log_path,
-           failed_step, error, cause, base_images, started_at, finished_at)
-         VALUES (@runId, @image, @status, @tags, @digest, @imageId, @sizeBytes, @durationMs, @logPath,
-           @failedStep, @error, @cause, @baseImages, @startedAt, @finishedAt)
+        `INSERT INTO image_results (run_id, image, status, engine, notes, tags, digest, image_id, size_bytes, duration_ms,
+           log_path, failed_step, error, cause, base_images, started_at, finished_at)
+         VALUES (@runId, @image, @status, @engine, @notes, @tags, @digest, @imageId, @sizeBytes, @durationMs,
+           @logPath, @failedStep, @error, @cause, @baseImages, @startedAt, @finishedAt)
          ON CONFLICT (run_id, image) DO UPDATE SET
-           status = excluded.status, tags = excluded.tags, digest = excluded.digest, image_id = excluded.image_id,
+           status = excluded.status, engine = excluded.engine, notes = excluded.notes, tags = excluded.tags, digest = excluded.digest, image_id = excluded.image_id,
            size_bytes = excluded.size_bytes, duration_ms = excluded.duration_ms, log_path = excluded.log_path,
            failed_step = excluded.failed_step, error = excluded.error, cause = excluded.cause,
            base_images = excluded.base_images, started_at = excluded.started_at, finished_at = excluded.finished_at`,
       )
-      .run({ ...result, tags: JSON.stringify(result.tags), baseImages: JSON.stringify(result.baseImages) });
+      .run({ ...result, notes: JSON.stringify(result.notes), tags: JSON.stringify(result.tags), baseImages: JSON.stringify(result.baseImages) });
   }
 
   getRun(id: string): RunRecord | undefined {
@@ -89,7 +89,7 @@ export class Store {
     const rows = this.db
       .prepare(
         `SELECT r.*, i.run_id AS i_run_id, i.image AS i_image, i.status AS i_status, i.tags AS i_tags,
-           i.digest AS i_digest, i.image_id AS i_image_id, i.size_bytes AS i_size_bytes, i.duration_ms AS i_duration_ms,
+           i.engine AS i_engine, i.notes AS i_notes, i.digest AS i_digest, i.image_id AS i_image_id, i.size_bytes AS i_size_bytes, i.duration_ms AS i_duration_ms,
            i.log_path AS i_log_path, i.failed_step AS i_failed_step, i.error AS i_error, i.cause AS i_cause,
            i.base_images AS i_base_images, i.started_at AS i_started_at, i.finished_at AS i_finished_at
          FROM image_results i JOIN runs r ON r.id = i.run_id
@@ -150,6 +150,8 @@ function toImageResult(row: Row): ImageResultRecord {
     runId: row.run_id as string,
     image: row.image as string,
     status: row.status as ImageResultRecord['status'],
+    engine: (row.engine as string | null) ?? null,
+    notes: JSON.parse((row.notes as string | undefined) ?? '[]') as string[],
     tags: JSON.parse(row.tags as string) as string[],
     digest: row.digest as string | null,
     imageId: row.image_id as string | null,

@@ -25,6 +25,10 @@ export interface ImageResultRecord {
   runId: string;
   image: string;
   status: ImageStatus;
+  /** Name of the engine that built the image (the last one, after a retry). */
+  engine: string | null;
+  /** Remarks for the report, such as a retry on another engine. */
+  notes: string[];
   tags: string[];
   digest: string | null;
   imageId: string | null;

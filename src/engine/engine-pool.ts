@@ -1,0 +1,220 @@
+import type Docker from 'dockerode';
+import type { DrydockEnv } from '../config/env.js';
+import type { EngineEntry } from '../config/schema.js';
+import { DrydockError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { connectEngine, DEFAULT_DOCKER_HOST, pingEngine } from './connect-engine.js';
+
+/** What an image needs from an engine. */
+export interface EngineRequirements {
+  /** `os/arch[/variant]`; unset accepts any engine. */
+  platform: string | undefined;
+  labels: string[];
+}
+
+export type EngineState = 'unknown' | 'up' | 'down';
+
+/** One engine of the pool and its live state. */
+export interface PoolEngine {
+  name: string;
+  host: string;
+  docker: Docker;
+  slots: number;
+  /** Declared platforms, or the engine's own once it has been reached. */
+  platforms: string[];
+  labels: string[];
+  state: EngineState;
+  downReason: string | undefined;
+  busy: number;
+  lastCheckedAt: number;
+}
+
+/** A slot on an engine, held for one build or test run. */
+export interface EngineLease {
+  engine: PoolEngine;
+  release(): void;
+}
+
+/** No engine of the pool can ever take the work, or every one that could is down. */
+export class NoEngineError extends DrydockError {}
+
+/** An engine down for less than this is not checked again, so a dead engine is not pinged per image. */
+const RECHECK_INTERVAL_MS = 30_000;
+
+interface Waiter {
+  requirements: EngineRequirements;
+  prefer: string[];
+  exclude: string[];
+  resolve: (lease: EngineLease) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Hands out engine slots. Work waits while every suitable engine is busy,
+ * is served in arrival order, goes to a preferred engine when one of those is
+ * free, and never lands on an engine that lacks its platform or labels.
+ */
+export class EnginePool {
+  readonly engines: PoolEngine[];
+  private readonly waiters: Waiter[] = [];
+  private readonly logger: Logger;
+  private readonly now: () => number;
+
+  constructor(engines: PoolEngine[], logger: Logger, now: () => number = Date.now) {
+    this.engines = engines;
+    this.logger = logger;
+    this.now = now;
+  }
+
+  /**
+   * Creates the pool from `engines:`, or one engine at DOCKER_HOST with
+   * `defaultSlots` slots when the config lists none.
+   */
+  static fromConfig(entries: EngineEntry[] | undefined, env: DrydockEnv, logger: Logger, defaultSlots = 1): EnginePool {
+    const list = entries ?? [{ name: 'default', host: env.dockerHost ?? DEFAULT_DOCKER_HOST, slots: defaultSlots, labels: [] }];
+    const engines = list.map((entry): PoolEngine => {
+      const connected = connectEngine({
+        ...env,
+        dockerHost: entry.host,
+        dockerCertPath: 'tlsDir' in entry && entry.tlsDir ? entry.tlsDir : env.dockerCertPath,
+        dockerTlsVerify: env.dockerTlsVerify || ('tlsDir' in entry && entry.tlsDir !== undefined),
+      });
+      return {
+        name: entry.name,
+        host: connected.host,
+        docker: connected.docker,
+        slots: entry.slots,
+        platforms: ('platforms' in entry && entry.platforms) || [],
+        labels: entry.labels,
+        state: 'unknown',
+        downReason: undefined,
+        busy: 0,
+        lastCheckedAt: 0,
+      };
+    });
+    return new EnginePool(engines, logger);
+  }
+
+  /**
+   * Pings every engine and reads the platform of those that declare none.
+   * Returns the engines that are up; the rest are marked down with the reason.
+   */
+  async checkAll(): Promise<PoolEngine[]> {
+    await Promise.all(this.engines.map((engine) => this.check(engine)));
+    return this.engines.filter((engine) => engine.state === 'up');
+  }
+
+  /** Waits for a slot on an engine that meets `requirements`. */
+  async acquire(
+    requirements: EngineRequirements,
+    options: { prefer?: string[]; exclude?: string[]; signal?: AbortSignal } = {},
+  ): Promise<EngineLease> {
+    const exclude = options.exclude ?? [];
+    const suitable = this.engines.filter((engine) => !exclude.includes(engine.name) && this.fits(engine, requirements));
+    if (suitable.length === 0) throw new NoEngineError(this.describeMissing(requirements, exclude), { fix: 'add an engine with that platform and those labels under engines: in drydock.yml' });
+
+    await Promise.all(suitable.filter((engine) => this.isCheckDue(engine)).map((engine) => this.check(engine)));
+    if (suitable.every((engine) => engine.state === 'down')) {
+      const reasons = suitable.map((engine) => `${engine.name}: ${engine.downReason}`).join('; ');
+      throw new NoEngineError(`every engine that can take this work is down (${reasons})`, {
+        fix: 'start the engines, or add another one under engines: in drydock.yml',
+      });
+    }
+
+    return new Promise<EngineLease>((resolve, reject) => {
+      const waiter: Waiter = { requirements, prefer: options.prefer ?? [], exclude, resolve, reject };
+      options.signal?.addEventListener('abort', () => {
+        const index = this.waiters.indexOf(waiter);
+        if (index === -1) return;
+        this.waiters.splice(index, 1);
+        reject(options.signal!.reason);
+      }, { once: true });
+      this.waiters.push(waiter);
+      this.grant();
+    });
+  }
+
+  /** Marks an engine down after a fault; it is checked again before its next use. */
+  markDown(engine: PoolEngine, reason: string): void {
+    engine.state = 'down';
+    engine.downReason = reason;
+    engine.lastCheckedAt = this.now();
+    this.logger.warn({ engine: engine.name, host: engine.host, reason }, 'engine marked down');
+    this.failHopelessWaiters();
+  }
+
+  private grant(): void {
+    for (const waiter of [...this.waiters]) {
+      const free = this.engines.filter(
+        (engine) =>
+          engine.state !== 'down' &&
+          engine.busy < engine.slots &&
+          !waiter.exclude.includes(engine.name) &&
+          this.fits(engine, waiter.requirements),
+      );
+      if (free.length === 0) continue;
+
+      const preferred = free.find((engine) => waiter.prefer.includes(engine.name));
+      const engine = preferred ?? free.sort((a, b) => a.busy / a.slots - b.busy / b.slots)[0]!;
+      engine.busy++;
+      this.waiters.splice(this.waiters.indexOf(waiter), 1);
+      let released = false;
+      waiter.resolve({
+        engine,
+        release: () => {
+          if (released) return;
+          released = true;
+          engine.busy--;
+          this.grant();
+        },
+      });
+    }
+  }
+
+  /** Rejects waiters whose every suitable engine is now down, instead of letting them wait forever. */
+  private failHopelessWaiters(): void {
+    for (const waiter of [...this.waiters]) {
+      const suitable = this.engines.filter((engine) => !waiter.exclude.includes(engine.name) && this.fits(engine, waiter.requirements));
+      if (suitable.some((engine) => engine.state !== 'down')) continue;
+
+      this.waiters.splice(this.waiters.indexOf(waiter), 1);
+      const reasons = suitable.map((engine) => `${engine.name}: ${engine.downReason}`).join('; ');
+      waiter.reject(new NoEngineError(`every engine that can take this work is down (${reasons})`));
+    }
+  }
+
+  private fits(engine: PoolEngine, requirements: EngineRequirements): boolean {
+    const platformFits = requirements.platform === undefined || engine.platforms.length === 0 || engine.platforms.includes(requirements.platform);
+    return platformFits && requirements.labels.every((label) => engine.labels.includes(label));
+  }
+
+  private isCheckDue(engine: PoolEngine): boolean {
+    return engine.state === 'unknown' || (engine.state === 'down' && this.now() - engine.lastCheckedAt >= RECHECK_INTERVAL_MS);
+  }
+
+  private async check(engine: PoolEngine): Promise<void> {
+    engine.lastCheckedAt = this.now();
+    try {
+      await pingEngine({ docker: engine.docker, host: engine.host });
+      if (engine.platforms.length === 0) {
+        const version = await engine.docker.version();
+        engine.platforms = [`${version.Os}/${version.Arch}`];
+      }
+      if (engine.state === 'down') this.logger.info({ engine: engine.name }, 'engine is up again');
+      engine.state = 'up';
+      engine.downReason = undefined;
+      this.grant();
+    } catch (error) {
+      engine.state = 'down';
+      engine.downReason = (error as Error).message;
+    }
+  }
+
+  private describeMissing(requirements: EngineRequirements, exclude: string[]): string {
+    const wanted = [requirements.platform ? `platform ${requirements.platform}` : '', requirements.labels.length > 0 ? `labels ${requirements.labels.join(', ')}` : '']
+      .filter(Boolean)
+      .join(' and ');
+    const excluded = exclude.length > 0 ? ` (besides ${exclude.join(', ')})` : '';
+    return `no engine${excluded} declares ${wanted || 'what this work needs'}`;
+  }
+}
