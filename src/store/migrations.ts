@@ -124,4 +124,33 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE image_results ADD COLUMN engine TEXT;
   ALTER TABLE image_results ADD COLUMN notes TEXT NOT NULL DEFAULT '[]';
   `,
+  `
+  CREATE TABLE fingerprints (
+    id            TEXT PRIMARY KEY,
+    class         TEXT NOT NULL,
+    normalized    TEXT NOT NULL,
+    error_lines   TEXT NOT NULL DEFAULT '[]',
+    issue_number  INTEGER,
+    issue_url     TEXT
+  );
+
+  CREATE TABLE triage_failures (
+    run_id          TEXT NOT NULL REFERENCES runs (id),
+    image           TEXT NOT NULL,
+    kind            TEXT NOT NULL,
+    fingerprint_id  TEXT NOT NULL REFERENCES fingerprints (id),
+    exact_id        TEXT NOT NULL,
+    class           TEXT NOT NULL,
+    error_lines     TEXT NOT NULL DEFAULT '[]',
+    failed_step     TEXT,
+    error           TEXT,
+    log_path        TEXT,
+    suspect_range   TEXT,
+    explanation     TEXT,
+    seen_at         TEXT NOT NULL,
+    PRIMARY KEY (run_id, image, kind)
+  );
+  CREATE INDEX triage_failures_fingerprint ON triage_failures (fingerprint_id, seen_at);
+  CREATE INDEX triage_failures_image ON triage_failures (image, kind, seen_at);
+  `,
 ];
