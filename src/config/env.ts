@@ -14,6 +14,10 @@ export interface DrydockEnv {
   configPath: string | undefined;
   stateDir: string | undefined;
   stagingRegistry: string | undefined;
+  /** Token for filing GitHub issues; drydock files none without it. */
+  githubToken: string | undefined;
+  /** GitHub's REST API address, for GitHub Enterprise Server (default https://api.github.com). */
+  githubApiUrl: string | undefined;
   home: string | undefined;
 }
 
@@ -29,6 +33,8 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): DrydockEnv {
     configPath: value('DRYDOCK_CONFIG'),
     stateDir: value('DRYDOCK_STATE_DIR'),
     stagingRegistry: value('DRYDOCK_STAGING_REGISTRY'),
+    githubToken: value('GITHUB_TOKEN'),
+    githubApiUrl: value('GITHUB_API_URL'),
     home: value('HOME'),
   };
 }
