@@ -102,6 +102,17 @@ const DashboardSection = z.strictObject({
     .optional(),
 });
 
+const GitHubSection = z.strictObject({
+  /** The repository that failure issues are filed in. */
+  repo: z.string({ error: 'set it to owner/name, such as apache/tvm' }).regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'must be owner/name, such as apache/tvm'),
+  /** A closed issue of the same fingerprint is reopened when it was closed at most this many days ago; otherwise a new issue is filed. */
+  reopenWindowDays: z.number().int().min(0, 'must be a whole number of days, 0 or more').default(14),
+  /** File an issue automatically once an image fails this many times in a row with one fingerprint; 0 turns automatic filing off. */
+  autoFileAfter: z.number().int().min(0, 'must be a whole number, 0 or more').default(2),
+  /** Labels of filed issues. drydock finds its earlier issues by these labels and the fingerprint marker in the body. */
+  labels: z.array(z.string().min(1).max(50)).min(1, 'must list at least one label').default(['drydock']),
+});
+
 export const DrydockConfig = z.strictObject({
   source: z
     .strictObject({
@@ -152,5 +163,6 @@ export const DrydockConfig = z.strictObject({
     .optional(),
   production: ProductionSection.optional(),
   dashboard: DashboardSection.prefault({}),
+  github: GitHubSection.optional(),
 });
 export type DrydockConfig = z.infer<typeof DrydockConfig>;
