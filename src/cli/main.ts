@@ -4,6 +4,7 @@ import { loadDotEnv } from '../config/env.js';
 import { ConfigError, describeError } from '../errors.js';
 import { runRebuildCommand } from './rebuild-command.js';
 import { runStatusCommand } from './status-command.js';
+import { runEnginesCommand } from './engines-command.js';
 
 /** Exit status for a usage or configuration error. */
 export const EXIT_USAGE = 2;
@@ -49,6 +50,15 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'print the matrix as JSON on stdout')
     .action((options) => {
       status = runStatusCommand(options);
+    });
+
+  program
+    .command('engines')
+    .description('Check each configured Docker engine and list its state, slots, platforms and labels.')
+    .addOption(configOption())
+    .option('--json', 'print the list as JSON on stdout')
+    .action(async (options) => {
+      status = await runEnginesCommand(options);
     });
 
   try {

@@ -72,8 +72,9 @@ function parseImageList(value: string | undefined): string[] | undefined {
 function formatProgress(image: ImageResultRecord, progress: { done: number; total: number }): string {
   const counter = `[${progress.done}/${progress.total}]`;
   const seconds = image.durationMs === null ? '' : ` in ${(image.durationMs / 1000).toFixed(1)} s`;
-  const detail = image.error ? `: ${image.error}` : '';
-  return `${counter} ${image.image} ${image.status}${seconds}${detail}`;
+  const engine = image.engine && image.status === 'running' ? ` on ${image.engine}` : '';
+  const detail = [image.error, ...image.notes].filter(Boolean).join('; ');
+  return `${counter} ${image.image} ${image.status}${engine}${seconds}${detail ? `: ${detail}` : ''}`;
 }
 
 /** Builds the `--json` summary: the run, then one entry per image. */
@@ -91,6 +92,8 @@ export function toJsonSummary({ run, images }: RebuildResult) {
     images: images.map((image) => ({
       name: image.image,
       status: image.status,
+      engine: image.engine,
+      notes: image.notes,
       tags: image.tags,
       digest: image.digest,
       durationMs: image.durationMs,

@@ -121,6 +121,7 @@ export class EnginePool {
       });
     }
 
+    options.signal?.throwIfAborted();
     return new Promise<EngineLease>((resolve, reject) => {
       const waiter: Waiter = { requirements, prefer: options.prefer ?? [], exclude, resolve, reject };
       options.signal?.addEventListener('abort', () => {

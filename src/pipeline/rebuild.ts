@@ -109,6 +109,7 @@ export async function runRebuild(options: RebuildOptions): Promise<RebuildResult
     builtOn: new Map(),
   };
   const results = await buildAll(context);
+  // Failures are fingerprinted before the run is marked finished, so whoever reports the finished run finds them.
 
   const cancelled = options.signal.aborted;
   const allGood = [...results.values()].every((result) => result.status === 'succeeded');
@@ -130,7 +131,10 @@ interface ImageContext {
   builtOn: Map<string, { engine: PoolEngine; imageId: string }>;
 }
 
-/** Builds every image, up to `build.concurrency` at once, each after its parents settle. */
+/**
+ * Builds every image as soon as its parents settle. The engine pool bounds
+ * how many run at once; images expected to take longest ask for a slot first.
+ */
 async function buildAll(context: ImageContext): Promise<Map<string, ImageResultRecord>> {
   const { catalog, options } = context;
   const results = new Map<string, ImageResultRecord>();
@@ -142,11 +146,11 @@ async function buildAll(context: ImageContext): Promise<Map<string, ImageResultR
   };
   for (const image of catalog) report(emptyResult(context.run.id, image.name, 'pending'));
 
+  const expected = options.store.lastSucceededDurations(catalog.map((image) => image.name));
+  const pending = [...catalog].sort((a, b) => (expected.get(b.name) ?? 0) - (expected.get(a.name) ?? 0));
   const running = new Map<string, Promise<void>>();
-  const pending = [...catalog];
   while (pending.length > 0 || running.size > 0) {
     for (const image of [...pending]) {
-      if (running.size >= options.settings.build.concurrency) break;
       const parents = image.parents.map((name) => results.get(name)!);
       if (parents.some((parent) => !SETTLED.has(parent.status))) continue;
 

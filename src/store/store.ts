@@ -79,6 +79,20 @@ export class Store {
     return rows.map(toRun);
   }
 
+  /** The duration of each image's last successful build, for scheduling the longest first. */
+  lastSucceededDurations(images: string[]): Map<string, number> {
+    const statement = this.db.prepare(
+      `SELECT duration_ms FROM image_results WHERE image = ? AND status = 'succeeded' AND duration_ms IS NOT NULL
+       ORDER BY finished_at DESC LIMIT 1`,
+    );
+    const durations = new Map<string, number>();
+    for (const image of images) {
+      const row = statement.get(image) as { duration_ms: number } | undefined;
+      if (row) durations.set(image, row.duration_ms);
+    }
+    return durations;
+  }
+
   listImageResults(runId: string): ImageResultRecord[] {
     const rows = this.db.prepare('SELECT * FROM image_results WHERE run_id = ? ORDER BY rowid').all(runId) as Row[];
     return rows.map(toImageResult);

@@ -1,0 +1,88 @@
+import type Docker from 'dockerode';
+import { expect, test } from 'vitest';
+import { EnginePool, NoEngineError, type PoolEngine } from '../src/engine/engine-pool.js';
+import { createSilentLogger } from '../src/logger.js';
+
+/** An engine already known to be up, so the pool never contacts it. */
+function upEngine(name: string, platforms: string[], labels: string[] = [], slots = 1): PoolEngine {
+  return {
+    name,
+    host: `unix:///nonexistent/${name}.sock`,
+    docker: {} as Docker,
+    slots,
+    platforms,
+    labels,
+    state: 'up',
+    downReason: undefined,
+    busy: 0,
+    lastCheckedAt: Date.now(),
+  };
+}
+
+test('arm64 work waits for the busy arm64 engine', async () => {
+  const pool = new EnginePool([upEngine('amd', ['linux/amd64']), upEngine('arm', ['linux/arm64'])], createSilentLogger());
+  const first = await pool.acquire({ platform: 'linux/arm64', labels: [] });
+
+  let granted: string | undefined;
+  const waiting = pool.acquire({ platform: 'linux/arm64', labels: [] }).then((lease) => {
+    granted = lease.engine.name;
+    return lease;
+  });
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(granted).toBeUndefined();
+
+  first.release();
+  const second = await waiting;
+  expect(second.engine.name).toBe('arm');
+});
+
+test('preferred engine wins when free', async () => {
+  const pool = new EnginePool([upEngine('a', ['linux/amd64']), upEngine('b', ['linux/amd64'])], createSilentLogger());
+
+  const lease = await pool.acquire({ platform: undefined, labels: [] }, { prefer: ['b'] });
+
+  expect(lease.engine.name).toBe('b');
+});
+
+test('slots bound the leases per engine', async () => {
+  const pool = new EnginePool([upEngine('a', ['linux/amd64'], [], 2)], createSilentLogger());
+
+  await pool.acquire({ platform: undefined, labels: [] });
+  await pool.acquire({ platform: undefined, labels: [] });
+  let third = false;
+  void pool.acquire({ platform: undefined, labels: [] }).then(() => (third = true));
+  await new Promise((resolve) => setImmediate(resolve));
+
+  expect(pool.engines[0]!.busy).toBe(2);
+  expect(third).toBe(false);
+});
+
+test('missing platform is rejected at once', async () => {
+  const pool = new EnginePool([upEngine('a', ['linux/amd64'])], createSilentLogger());
+
+  await expect(pool.acquire({ platform: 'linux/riscv64', labels: [] })).rejects.toThrow(NoEngineError);
+  await expect(pool.acquire({ platform: 'linux/riscv64', labels: ['gpu'] })).rejects.toThrow('no engine declares platform linux/riscv64 and labels gpu');
+});
+
+test('waiter fails when its last engine goes down', async () => {
+  const pool = new EnginePool([upEngine('a', ['linux/amd64']), upEngine('gpu', ['linux/amd64'], ['gpu'])], createSilentLogger());
+  const held = await pool.acquire({ platform: undefined, labels: ['gpu'] });
+  const waiting = pool.acquire({ platform: undefined, labels: ['gpu'] });
+
+  pool.markDown(held.engine, 'connection refused');
+
+  await expect(waiting).rejects.toThrow('every engine that can take this work is down (gpu: connection refused)');
+});
+
+test('cancelled waiter leaves the queue', async () => {
+  const pool = new EnginePool([upEngine('a', ['linux/amd64'])], createSilentLogger());
+  const held = await pool.acquire({ platform: undefined, labels: [] });
+  const controller = new AbortController();
+  const waiting = pool.acquire({ platform: undefined, labels: [] }, { signal: controller.signal });
+
+  controller.abort(new Error('cancelled'));
+  await expect(waiting).rejects.toThrow('cancelled');
+  held.release();
+
+  expect(pool.engines[0]!.busy).toBe(0);
+});
