@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { loadDotEnv } from '../config/env.js';
 import { ConfigError, describeError } from '../errors.js';
 import { runRebuildCommand } from './rebuild-command.js';
+import { runServeCommand } from './serve-command.js';
 import { runStatusCommand } from './status-command.js';
 import { runEnginesCommand } from './engines-command.js';
 
@@ -59,6 +60,17 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'print the list as JSON on stdout')
     .action(async (options) => {
       status = await runEnginesCommand(options);
+    });
+
+  program
+    .command('serve')
+    .description('Serve the dashboard (matrix, run pages, live logs, JSON API, badges) until stopped.')
+    .addOption(configOption())
+    .addOption(stateOption())
+    .option('--listen <host:port>', 'address to listen on (dashboard.listen, default 127.0.0.1:8080)')
+    .option('--public-url <url>', 'address readers use, for links posted elsewhere (dashboard.publicUrl)')
+    .action(async (options) => {
+      status = await runServeCommand(options);
     });
 
   try {
