@@ -16,6 +16,7 @@ import { secretValues } from '../secrets.js';
 import { fetchSources, type SourceCommit } from '../source/fetch-sources.js';
 import type { Store } from '../store/store.js';
 import type { ImageResultRecord, RunRecord } from '../store/types.js';
+import { triageBuildFailures } from '../triage/triage-failures.js';
 import { pullBaseImages } from './pull-base-images.js';
 import { createRunId, timestampTag } from './tags.js';
 
@@ -110,6 +111,7 @@ export async function runRebuild(options: RebuildOptions): Promise<RebuildResult
   };
   const results = await buildAll(context);
   // Failures are fingerprinted before the run is marked finished, so whoever reports the finished run finds them.
+  await triageBuildFailures({ settings, env: options.env, store, logger: runLogger, run, sourceDir: source.dir, catalog, results: [...results.values()] });
 
   const cancelled = options.signal.aborted;
   const allGood = [...results.values()].every((result) => result.status === 'succeeded');
