@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { escapeHtml, html } from './html.js';
 import type { LogKind } from './links.js';
-import { findLastLineEnd, findLineStartAfter, followLogFile, pipeFileRange } from './log-stream.js';
+import { findLastLineEnd, findLineStartAfter, followLogFile, pipeFileRange, waitForDrain } from './log-stream.js';
 import { renderLayout } from './pages/layout.js';
 import type { DashboardContext } from './routes.js';
 
@@ -145,12 +145,7 @@ export async function sendLogEvents(
       onLine: async (line, nextOffset) => {
         // A carriage return ends an event line in SSE, so each piece goes as its own data line.
         const data = line.split('\r').map((piece) => `data: ${piece}`).join('\n');
-        if (!response.write(`id: ${nextOffset}\n${data}\n\n`)) {
-          await new Promise<void>((resolve) => {
-            response.once('drain', resolve);
-            response.once('close', resolve);
-          });
-        }
+        if (!response.write(`id: ${nextOffset}\n${data}\n\n`)) await waitForDrain(response);
       },
     });
     if (!controller.signal.aborted) response.end(`event: end\ndata: ${source.describeState()}.\n\n`);

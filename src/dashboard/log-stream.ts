@@ -62,17 +62,25 @@ export async function pipeFileRange(file: string, start: number, end: number, ou
   if (end <= start) return;
   const input = createReadStream(file, { start, end: end - 1, encoding: 'utf8' });
   for await (const chunk of input) {
-    if (!out.write(transform(chunk as string))) {
-      await new Promise<void>((resolve) => {
-        out.once('drain', resolve);
-        out.once('close', resolve);
-      });
-    }
+    if (!out.write(transform(chunk as string))) await waitForDrain(out);
     if (out.destroyed) {
       input.destroy();
       return;
     }
   }
+}
+
+/** Resolves when `out` can take more data again, or has closed. */
+export function waitForDrain(out: Writable): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      out.off('drain', done);
+      out.off('close', done);
+      resolve();
+    };
+    out.on('drain', done);
+    out.on('close', done);
+  });
 }
 
 export interface FollowOptions {
