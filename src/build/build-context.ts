@@ -16,11 +16,12 @@ export interface BuildContext {
 /**
  * Packs a build context as a tar stream, leaving out what `.dockerignore`
  * excludes. The Dockerfile always travels, as with `docker build`, even when
- * it lives outside the context or is ignored.
+ * it lives outside the context or is ignored. `dockerfileText` replaces the
+ * file's content in the tar, leaving the file on disk untouched.
  */
-export function packBuildContext(contextDir: string, dockerfilePath: string): BuildContext {
+export function packBuildContext(contextDir: string, dockerfilePath: string, dockerfileText?: string): BuildContext {
   const relative = path.relative(contextDir, dockerfilePath).split(path.sep).join('/');
-  const inside = !relative.startsWith('../') && !path.isAbsolute(relative);
+  const inside = !relative.startsWith('../') && !path.isAbsolute(relative) && dockerfileText === undefined;
   const ignored = readIgnoreRules(contextDir);
   const alwaysSent = new Set(['.dockerignore', inside ? relative : '']);
 
@@ -34,7 +35,7 @@ export function packBuildContext(contextDir: string, dockerfilePath: string): Bu
     return { stream: tar.pack(contextDir, { ignore }) as unknown as NodeJS.ReadableStream, dockerfile: relative };
   }
 
-  const content = readFileSync(dockerfilePath);
+  const content = dockerfileText === undefined ? readFileSync(dockerfilePath) : Buffer.from(dockerfileText);
   const stream = tar.pack(contextDir, {
     ignore,
     finalize: false,

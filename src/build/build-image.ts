@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type Docker from 'dockerode';
 import type { CatalogImage } from '../catalog/discover-images.js';
 import { packBuildContext } from './build-context.js';
@@ -31,7 +32,8 @@ export async function buildImage(docker: Docker, request: BuildRequest): Promise
   const { image, log } = request;
   const timeout = AbortSignal.timeout(request.timeoutMs);
   const signal = AbortSignal.any([request.signal, timeout]);
-  const context = packBuildContext(image.context, image.dockerfile);
+  const labelled = withLabelInstruction(readFileSync(image.dockerfile, 'utf8'), request.labels, image.target);
+  const context = packBuildContext(image.context, image.dockerfile, labelled);
 
   let currentStep: string | undefined;
   let imageId: string | undefined;
@@ -41,7 +43,8 @@ export async function buildImage(docker: Docker, request: BuildRequest): Promise
     const response = await docker.buildImage(context.stream, {
       dockerfile: context.dockerfile,
       t: request.tags,
-      labels: request.labels,
+      // Without the LABEL line, the engine adds one build step per label.
+      ...(labelled === undefined ? { labels: request.labels } : {}),
       buildargs: image.buildArgs,
       nocache: request.noCache,
       // Base images are pulled before the build, so that images of the same
@@ -92,4 +95,23 @@ export async function buildImage(docker: Docker, request: BuildRequest): Promise
 
   const inspected = await docker.getImage(imageId).inspect();
   return { ok: true, imageId, sizeBytes: inspected.Size };
+}
+
+/**
+ * Appends one LABEL instruction with every label to the Dockerfile's text.
+ * The classic builder turns the build API's `labels` into one step per label,
+ * each committing a layer, which costs about 0.1 s a label. Returns undefined
+ * where an appended line would not reach the image: when `target` names a
+ * stage before the last one, or when the Dockerfile changes its escape character.
+ */
+export function withLabelInstruction(text: string, labels: Record<string, string>, target: string | undefined): string | undefined {
+  if (/^#\s*escape\s*=/im.test(text)) return undefined;
+  if (target !== undefined) {
+    const stages = [...text.matchAll(/^\s*FROM\s+(?:--\S+\s+)*\S+(?:\s+AS\s+(\S+))?/gim)].map((match) => match[1]?.toLowerCase());
+    if (stages.at(-1) !== target.toLowerCase()) return undefined;
+  }
+  // Double quotes with backslash escapes, and `$` escaped so LABEL does not expand it.
+  const quote = (value: string) => JSON.stringify(value).replace(/\$/g, '\\$');
+  const pairs = Object.entries(labels).map(([key, value]) => `${quote(key)}=${quote(value)}`);
+  return `${text.replace(/\s*$/, '')}\nLABEL ${pairs.join(' ')}\n`;
 }
