@@ -5,6 +5,7 @@ import { ConfigError, describeError } from '../errors.js';
 import { runRebuildCommand } from './rebuild-command.js';
 import { runServeCommand } from './serve-command.js';
 import { runStatusCommand } from './status-command.js';
+import { runTriageCommand } from './triage-command.js';
 import { runEnginesCommand } from './engines-command.js';
 
 /** Exit status for a usage or configuration error. */
@@ -71,6 +72,18 @@ export async function main(argv: string[]): Promise<number> {
     .option('--public-url <url>', 'address readers use, for links posted elsewhere (dashboard.publicUrl)')
     .action(async (options) => {
       status = await runServeCommand(options);
+    });
+
+  program
+    .command('triage')
+    .description('List the failure fingerprints with their images, first and last night, count, class and GitHub issue.')
+    .addOption(configOption())
+    .addOption(stateOption())
+    .option('--json', 'print the fingerprints as JSON on stdout')
+    .option('--file-issue <image>', "file or update the GitHub issue of the image's newest failure (needs GITHUB_TOKEN and github.repo)")
+    .option('--run <id>', 'with --file-issue, the run whose failure to file')
+    .action(async (options) => {
+      status = await runTriageCommand(options);
     });
 
   try {
