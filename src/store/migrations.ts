@@ -153,4 +153,64 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX triage_failures_fingerprint ON triage_failures (fingerprint_id, seen_at);
   CREATE INDEX triage_failures_image ON triage_failures (image, kind, seen_at);
   `,
+  `
+  CREATE TABLE outbox_items (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_key      TEXT NOT NULL,
+    action           TEXT NOT NULL,
+    channel_id       TEXT NOT NULL,
+    payload          TEXT NOT NULL,
+    nonce            TEXT NOT NULL,
+    state            TEXT NOT NULL DEFAULT 'pending',
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at  INTEGER NOT NULL DEFAULT 0,
+    last_error       TEXT,
+    created_at       TEXT NOT NULL,
+    delivered_at     TEXT
+  );
+  CREATE INDEX outbox_items_pending ON outbox_items (state, message_key, id);
+
+  CREATE TABLE outbox_messages (
+    message_key  TEXT PRIMARY KEY,
+    channel_id   TEXT NOT NULL,
+    message_id   TEXT NOT NULL,
+    created_at   TEXT NOT NULL
+  );
+
+  CREATE TABLE discord_audit_log (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    at          TEXT NOT NULL,
+    user_id     TEXT NOT NULL,
+    user_name   TEXT NOT NULL,
+    command     TEXT NOT NULL,
+    options     TEXT NOT NULL DEFAULT '{}',
+    allowed     INTEGER NOT NULL,
+    reason      TEXT NOT NULL
+  );
+  CREATE INDEX discord_audit_log_at ON discord_audit_log (at);
+
+  CREATE TABLE oncall_overrides (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id    TEXT NOT NULL,
+    starts_at  TEXT NOT NULL,
+    ends_at    TEXT NOT NULL,
+    set_by     TEXT NOT NULL,
+    set_at     TEXT NOT NULL
+  );
+
+  CREATE TABLE triage_threads (
+    image         TEXT NOT NULL,
+    failure_key   TEXT NOT NULL,
+    message_key   TEXT NOT NULL,
+    first_run_id  TEXT NOT NULL,
+    last_run_id   TEXT NOT NULL,
+    closed        INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (image, failure_key)
+  );
+
+  CREATE TABLE schedule_state (
+    name             TEXT PRIMARY KEY,
+    last_fired_for   TEXT NOT NULL
+  );
+  `,
 ];
