@@ -1,3 +1,5 @@
+import type { InventoryDiff, PackageChanges } from '../inventory/reports.js';
+
 /** One package whose version differs between the last green build and this one. */
 export interface PackageChange {
   manager: 'pip' | 'debian';
@@ -31,4 +33,18 @@ export function formatPackageChange(change: PackageChange): string {
   if (change.before === null) return `+ ${label} ${change.after ?? ''}`.trimEnd();
   if (change.after === null) return `- ${label} ${change.before}`;
   return `${label} ${change.before} -> ${change.after}`;
+}
+
+/** Flattens an inventory diff into one change per package, pip first, each sorted by name. */
+export function toPackageChanges(diff: InventoryDiff): PackageChange[] {
+  return [...flatten('pip', diff.python), ...flatten('debian', diff.debian)];
+}
+
+function flatten(manager: PackageChange['manager'], changes: PackageChanges): PackageChange[] {
+  const entries: PackageChange[] = [
+    ...Object.entries(changes.changed).map(([name, { from, to }]) => ({ manager, name, before: from, after: to })),
+    ...Object.entries(changes.added).map(([name, version]) => ({ manager, name, before: null, after: version })),
+    ...Object.entries(changes.removed).map(([name, version]) => ({ manager, name, before: version, after: null })),
+  ];
+  return entries.sort((a, b) => a.name.localeCompare(b.name));
 }

@@ -153,6 +153,61 @@ export class TriageStore {
   }
 
   /**
+   * Returns the newest build of an image, from a rebuild run that started
+   * before `rebuildRunId`'s, that some validate run passed.
+   */
+  findLastValidatedBuild(image: string, rebuildRunId: string): GreenBuild | null {
+    const row = this.db
+      .prepare(
+        `SELECT r.id, r.commit_hash, r.started_at, i.base_images FROM validate_images v
+         JOIN runs r ON r.id = v.rebuild_run_id
+         JOIN image_results i ON i.run_id = v.rebuild_run_id AND i.image = v.image
+         JOIN runs current ON current.id = ?
+         WHERE v.image = ? AND v.status = 'passed' AND r.commit_hash IS NOT NULL
+           AND (r.started_at < current.started_at OR (r.started_at = current.started_at AND r.id < current.id))
+         ORDER BY r.started_at DESC, r.id DESC LIMIT 1`,
+      )
+      .get(rebuildRunId, image) as Row | undefined;
+    if (!row) return null;
+    return {
+      runId: row.id as string,
+      commit: row.commit_hash as string,
+      startedAt: row.started_at as string,
+      baseImages: JSON.parse(row.base_images as string) as Record<string, string | null>,
+    };
+  }
+
+  /** Like `countConsecutiveBuildFailures`, over the image's validations: `passed` ends the count. */
+  countConsecutiveValidateFailures(image: string, runId: string, fingerprintId: string): number {
+    const rows = this.db
+      .prepare(
+        `SELECT v.status, t.fingerprint_id FROM validate_images v
+         JOIN runs r ON r.id = v.run_id
+         JOIN runs current ON current.id = ?
+         LEFT JOIN triage_failures t ON t.run_id = v.run_id AND t.image = v.image AND t.kind = 'validate'
+         WHERE v.image = ? AND (r.started_at < current.started_at OR (r.started_at = current.started_at AND r.id <= current.id))
+         ORDER BY r.started_at DESC, r.id DESC`,
+      )
+      .all(runId, image) as Row[];
+
+    let count = 0;
+    for (const row of rows) {
+      if (row.status !== 'passed' && row.status !== 'failed' && row.status !== 'error') continue;
+      if (row.status === 'passed' || row.fingerprint_id !== fingerprintId) break;
+      count++;
+    }
+    return count;
+  }
+
+  /** Returns the first command of a validation that did not pass, or null. */
+  findFailedCommand(runId: string, image: string): string | null {
+    const row = this.db
+      .prepare("SELECT command FROM command_results WHERE run_id = ? AND image = ? AND status != 'passed' ORDER BY position LIMIT 1")
+      .get(runId, image) as Row | undefined;
+    return row ? (row.command as string) : null;
+  }
+
+  /**
    * Counts the image's builds, newest first from `runId` back, that failed
    * with this fingerprint, up to the first build that succeeded or failed
    * otherwise. Builds that were skipped, cancelled or never finished are
