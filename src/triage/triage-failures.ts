@@ -104,7 +104,7 @@ export async function triageValidateFailures(request: TriageValidateRequest): Pr
   return outcome;
 }
 
-/** What one failed image contributes to triage, whichever stage it failed in. */
+/** The facts about one failed image that triage needs, whichever stage it failed in. */
 interface FailureSource {
   report: FailureReport;
   commit: string | null;
@@ -204,7 +204,7 @@ async function fileDueIssues(
   }
 }
 
-/** The validate causes that name a failure class by themselves; the rest are left to the log. */
+/** Maps the validate causes that name a failure class by themselves. The log decides the rest. */
 function toFailureCause(cause: ValidateImageRecord['cause']): FailureCause | null {
   return cause === 'registry' || cause === 'engine' ? cause : null;
 }

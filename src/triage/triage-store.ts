@@ -110,7 +110,7 @@ export class TriageStore {
     return rows.map(toFailure);
   }
 
-  /** Every fingerprint with its images, first and last night, count and newest failure; newest first. */
+  /** Lists every fingerprint with its images, first and last night, count and newest failure, newest first. */
   listSummaries(): FingerprintSummary[] {
     const summaries: FingerprintSummary[] = [];
     for (const fingerprint of this.listFingerprints()) {
@@ -131,7 +131,7 @@ export class TriageStore {
     return summaries.sort((a, b) => b.lastSeen.localeCompare(a.lastSeen) || a.id.localeCompare(b.id));
   }
 
-  /** The newest successful build of an image from a run that started before `runId`'s run. */
+  /** Returns the newest successful build of an image from a run that started before `runId`'s run. */
   findLastGreenBuild(image: string, runId: string): GreenBuild | null {
     const row = this.db
       .prepare(
@@ -211,7 +211,7 @@ export class TriageStore {
    * Counts the image's builds, newest first from `runId` back, that failed
    * with this fingerprint, up to the first build that succeeded or failed
    * otherwise. Builds that were skipped, cancelled or never finished are
-   * passed over, as they say nothing about the breakage.
+   * passed over, because they show nothing about the breakage.
    */
   countConsecutiveBuildFailures(image: string, runId: string, fingerprintId: string): number {
     const rows = this.db
