@@ -129,7 +129,7 @@ function send(response: ServerResponse, status: number, contentType: string, bod
 }
 
 function sendJson(response: ServerResponse, value: unknown, status = 200): void {
-  send(response, status, 'application/json; charset=utf-8', `${JSON.stringify(value, null, 2)}\n`);
+  send(response, status, 'application/json; charset=utf-8', `${JSON.stringify(value)}\n`);
 }
 
 /** Reads a whole-number query parameter, or `fallback` when it is absent. */
