@@ -1,6 +1,7 @@
 import type { Octokit } from '@octokit/rest';
 import type { DrydockEnv } from '../config/env.js';
 import type { Settings } from '../config/load-config.js';
+import { DashboardLinks } from '../dashboard/links.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { redactSecrets, secretValues } from '../secrets.js';
@@ -105,7 +106,7 @@ function describeForIssue(request: ReportFailureRequest): IssueFailure {
   const secrets = secretValues();
   const redact = (text: string | null) => (text === null ? null : redactSecrets(text, secrets));
   const logTail = failure.logPath === null ? [] : readLogTail(failure.logPath, ISSUE_LOG_LINES).map((line) => redactSecrets(line, secrets));
-  const dashboard = (settings.dashboard.publicUrl ?? `http://${settings.dashboard.listen}`).replace(/\/+$/, '');
+  const links = new DashboardLinks(settings.dashboard.publicUrl ?? `http://${settings.dashboard.listen}`, settings.source.repo);
 
   return {
     fingerprintId: failure.fingerprintId,
@@ -121,8 +122,7 @@ function describeForIssue(request: ReportFailureRequest): IssueFailure {
     logTail,
     explanation: failure.explanation,
     suspectRange: failure.suspectRange,
-    // NOTE: these paths follow the dashboard's routes for run pages and logs; keep them in step if those move.
-    runUrl: `${dashboard}/runs/${encodeURIComponent(failure.runId)}`,
-    logUrl: failure.logPath === null ? null : `${dashboard}/runs/${encodeURIComponent(failure.runId)}/logs/${encodeURIComponent(failure.image)}/${failure.kind}`,
+    runUrl: links.absolute(links.run(failure.runId)),
+    logUrl: failure.logPath === null ? null : links.absolute(links.log(failure.runId, failure.image, failure.kind)),
   };
 }
