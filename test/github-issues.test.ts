@@ -224,6 +224,20 @@ describe('automatic filing', () => {
     expect(fixture.fake.issues).toHaveLength(1);
   });
 
+  test('finds its issue on a later page', async () => {
+    const settings = settingsWith('{ repo: octo-org/ci-images, autoFileAfter: 1 }');
+    const first = await runNight(settings, { status: 'failed', tail: APT_KEY_TAIL });
+    for (let index = 0; index < 120; index++) fixture.fake.addIssue({ title: `other ${index}`, body: 'unrelated', labels: ['drydock'] });
+    // As after a lost state directory: only the marker ties the issue to the fingerprint.
+    fixture.store.db.prepare('UPDATE fingerprints SET issue_number = NULL, issue_url = NULL').run();
+
+    const again = await runNight(settings, { status: 'failed', tail: APT_KEY_TAIL });
+
+    expect(again.issues.map((issue) => issue.action)).toEqual(['commented']);
+    expect(again.issues[0]!.number).toBe(first.issues[0]!.number);
+    expect(fixture.fake.requests.some((request) => request.path.endsWith('/issues') && request.query.page === '2')).toBe(true);
+  });
+
   test('autoFileAfter 0 files nothing', async () => {
     const settings = settingsWith('{ repo: octo-org/ci-images, autoFileAfter: 0 }');
 

@@ -35,7 +35,7 @@ describe('defaults', () => {
     expect(settings.source.repo).toBe(cwd);
     expect(settings.source.ref).toBeUndefined();
     expect(settings.stateDir).toBe(path.join(cwd, '.drydock'));
-    expect(settings.images.discover).toBe('docker/Dockerfile.*');
+    expect(settings.images.discover).toBeUndefined();
     expect(settings.images.exclude).toEqual([]);
     expect(settings.images.overrides).toEqual({});
     expect(settings.build.noCache).toBe(true);

@@ -62,6 +62,7 @@ describe('drydock rebuild and triage against a fake GitHub', () => {
 
   afterAll(async () => {
     await fake?.stop();
+    fake?.verify();
   });
 
   test('only the broken image fails', () => {

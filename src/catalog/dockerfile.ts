@@ -25,7 +25,8 @@ export function summarizeDockerfile(text: string, buildArgs: Record<string, stri
   for (const { keyword, args } of readInstructions(text)) {
     if (keyword === 'ARG' && stages.length === 0) {
       for (const [name, value] of parseArgInstruction(args)) {
-        globalArgs[name] = buildArgs[name] ?? value ?? globalArgs[name] ?? '';
+        // A default may use the ARGs declared before it, as in `ARG BASE=${REPO}:${TAG}`.
+        globalArgs[name] = buildArgs[name] ?? (value === undefined ? undefined : substitute(value, globalArgs)) ?? globalArgs[name] ?? '';
       }
       continue;
     }

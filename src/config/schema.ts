@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { IMAGE_NAME_PATTERN } from '../catalog/image-reference.js';
 import { findRefProblem } from '../source/ref.js';
 
 /** Docker's platform form: `os/arch` or `os/arch/variant`, such as `linux/arm64/v8`. */
@@ -33,6 +34,49 @@ const ImageOverride = z.strictObject({
 });
 export type ImageOverride = z.infer<typeof ImageOverride>;
 
+/** The glob used when `images:` names no source at all. */
+export const DEFAULT_DISCOVER_GLOB = 'docker/Dockerfile.*';
+
+/** A repository path component, as the distribution spec defines it, such as `ci_cpu` or `build.ubuntu`. */
+const imageName = z
+  .string()
+  .regex(IMAGE_NAME_PATTERN, 'must be a valid repository name: lower-case letters and digits, separated by ".", "_", "__" or "-"');
+
+const ImageListEntry = z.strictObject({
+  name: imageName,
+  /** Path of the Dockerfile, relative to the repository root. */
+  dockerfile: z.string({ error: 'set it to the path of the Dockerfile, relative to the repository root' }).min(1),
+  /** Build context, relative to the repository root; unset means the Dockerfile's folder. */
+  context: z.string().min(1).optional(),
+  buildArgs: z.record(z.string(), z.string()).optional(),
+  target: z.string().min(1).optional(),
+  platform: platform.optional(),
+});
+export type ImageListEntry = z.infer<typeof ImageListEntry>;
+
+const ImagesSection = z
+  .strictObject({
+    /**
+     * Globs of Dockerfiles, relative to the repository root. Unset means
+     * `docker/Dockerfile.*` when neither `compose` nor `list` is set, and no glob otherwise.
+     */
+    discover: z.union([z.string().min(1), z.array(z.string().min(1)).min(1, 'must list at least one glob')]).optional(),
+    /** A Compose file, relative to the repository root: every service with a `build:` section is an image. */
+    compose: z.string().min(1).optional(),
+    /** `service` names Compose images after the service; `image` takes the last path part of the service's `image:`. */
+    nameFrom: z.enum(['service', 'image']).default('service'),
+    /** Images listed one by one, so one Dockerfile can yield several images with different build arguments. */
+    list: z
+      .array(ImageListEntry)
+      .refine((entries) => new Set(entries.map((entry) => entry.name)).size === entries.length, 'must give each image a different name')
+      .optional(),
+    /** New names for discovered images, by the name discovery gives, such as `{ Build.Ubuntu: build-ubuntu }`. */
+    rename: z.record(z.string().min(1), imageName).default({}),
+    /** Globs, each matched against the image name or the Dockerfile path, such as demo_* or docker/Dockerfile.demo_*. */
+    exclude: z.array(z.string()).default([]),
+    overrides: z.record(z.string(), ImageOverride).default({}),
+  });
+
 const absolutePath = z.string().regex(/^\//, 'must be an absolute path inside the container, such as /workspace');
 
 const ValidateSection = z.strictObject({
@@ -51,6 +95,12 @@ const ValidateSection = z.strictObject({
     .optional(),
   /** Shell commands to run for each image, by image name, in order. */
   tests: z.record(z.string(), z.array(z.string().min(1)).min(1, 'must list at least one command')).default({}),
+  /**
+   * Takes the test command of each image without a `tests` entry from its
+   * Compose service: `command:`, `working_dir`, `environment` and the mounts
+   * of repository folders. Needs `images.compose`.
+   */
+  fromCompose: z.boolean().default(false),
   /** Images validated at the same time. */
   concurrency: z.number().int().min(1).max(64).default(1),
   inventory: z
@@ -128,14 +178,7 @@ export const DrydockConfig = z.strictObject({
         .optional(),
     })
     .optional(),
-  images: z
-    .strictObject({
-      discover: z.string().min(1).default('docker/Dockerfile.*'),
-      /** Globs, each matched against the image name or the Dockerfile path, such as demo_* or docker/Dockerfile.demo_*. */
-      exclude: z.array(z.string()).default([]),
-      overrides: z.record(z.string(), ImageOverride).default({}),
-    })
-    .prefault({}),
+  images: ImagesSection.prefault({}),
   build: z
     .strictObject({
       noCache: z.boolean().default(true),

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { buildImage } from '../build/build-image.js';
 import { LogFile } from '../build/log-file.js';
-import { discoverImages, type CatalogImage } from '../catalog/discover-images.js';
+import { discoverCatalog, type CatalogImage } from '../catalog/discover-images.js';
 import { repositoryFor, splitReference } from '../catalog/image-reference.js';
 import type { DrydockEnv } from '../config/env.js';
 import type { Settings } from '../config/load-config.js';
@@ -90,7 +90,12 @@ export async function runRebuild(options: RebuildOptions): Promise<RebuildResult
       committedAt: source.committedAt,
     });
     store.updateRun(run.id, run);
-    catalog = discoverImages(settings, source.dir, options.images);
+    const resolved = discoverCatalog(settings, source.dir, { selected: options.images });
+    for (const skipped of resolved.skipped) runLogger.info({ service: skipped.service, file: skipped.file, reason: skipped.reason }, 'Compose service skipped');
+    if (resolved.unsetVariables.length > 0) {
+      runLogger.warn({ variables: resolved.unsetVariables, file: settings.images.compose }, 'Compose variables not set; they were replaced with empty strings');
+    }
+    catalog = resolved.images;
     await ensureSomeEngineUp(options.pool);
   } catch (error) {
     finishRun(run, 'failed', clock(), store, describeError(error));
