@@ -1,4 +1,4 @@
-/** Where an image of the catalog was defined. */
+/** The definition site of a catalog image. */
 export interface ImageOrigin {
   kind: 'glob' | 'compose' | 'list';
   /** The defining file, relative to the repository root: the Dockerfile, the Compose file, or drydock.yml's key for a list entry. */

@@ -23,9 +23,9 @@ export interface DiscoverOptions {
 /**
  * Resolves the image catalog of a checkout from every source `images:`
  * names: the `discover` globs, the `compose` file and the `list`. Names go
- * through `images.rename` and must be valid repository names; then
- * `images.exclude` and `images.overrides` apply, FROM references are resolved
- * with each image's build arguments, and images are put in build order,
+ * through `images.rename` and must be valid repository names. Then
+ * `images.exclude` and `images.overrides` apply, and FROM references are
+ * resolved with each image's build arguments. Images come in build order,
  * parents first.
  */
 export function discoverCatalog(settings: Settings, sourceDir: string, options: DiscoverOptions = {}): Catalog {
@@ -94,12 +94,12 @@ export function discoverCatalog(settings: Settings, sourceDir: string, options: 
   return { images: orderByParents(chosen), skipped, unsetVariables };
 }
 
-/** The images of `discoverCatalog`, in build order; see there. */
+/** Returns the images of `discoverCatalog`, in build order. */
 export function discoverImages(settings: Settings, sourceDir: string, selected?: string[], options: Omit<DiscoverOptions, 'selected'> = {}): CatalogImage[] {
   return discoverCatalog(settings, sourceDir, { ...options, selected }).images;
 }
 
-/** The `images.discover` globs; unset means `docker/Dockerfile.*` when `images:` names no other source, and none otherwise. */
+/** Returns the `images.discover` globs. Unset means `docker/Dockerfile.*` when `images:` names no other source, and none otherwise. */
 export function discoverGlobs(settings: Settings): string[] {
   const { discover, compose, list } = settings.images;
   if (discover !== undefined) return typeof discover === 'string' ? [discover] : discover;
@@ -180,8 +180,8 @@ function checkOverrides(settings: Settings, images: Map<string, CatalogImage>, e
     if (images.has(name)) continue;
 
     const service = skipped.find((entry) => entry.service === name);
-    const why = service ? `: service ${name} in ${service.file} is not an image (${service.reason})` : ' that was not discovered';
-    throw new ConfigError(`images.overrides.${name} names an image${why}`, {
+    const reason = service ? `: service ${name} in ${service.file} is not an image (${service.reason})` : ' that was not discovered';
+    throw new ConfigError(`images.overrides.${name} names an image${reason}`, {
       fix: `use one of: ${[...images.keys()].join(', ') || '(none found)'}${describeSources(settings)}`,
     });
   }

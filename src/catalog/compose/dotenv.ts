@@ -10,11 +10,12 @@ export interface DotEnvEntry {
 export class DotEnvError extends Error {}
 
 /**
- * Parses a `.env` file as Compose reads the one beside a Compose file:
- * `NAME=value` lines with an optional `export ` prefix, `#` comments, a
- * ` #` comment after an unquoted value, single quotes for literal values and
- * double quotes with `\n`, `\t`, `\"` and `\\` escapes. Entries keep their
- * file order, because a value may use the variables of earlier lines.
+ * Parses a `.env` file as Compose reads the one beside a Compose file.
+ * Lines are `NAME=value`, with an optional `export ` prefix, and `#` starts
+ * a comment line or, after an unquoted value and a space, a trailing
+ * comment. Single quotes keep a value literal. Double quotes allow the
+ * `\n`, `\t`, `\"` and `\\` escapes. Entries keep their file order, because
+ * a value may use the variables of earlier lines.
  */
 export function parseDotEnv(text: string): DotEnvEntry[] {
   const entries: DotEnvEntry[] = [];

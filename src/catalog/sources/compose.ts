@@ -82,7 +82,7 @@ export function readComposeImages(
   return { candidates, skipped, unsetVariables: compose.unsetVariables };
 }
 
-/** The service name, or with `nameFrom: image` the last path part of `image:`, without its tag; services without `image:` keep their name. */
+/** Returns the service name, or with `nameFrom: image` the last path part of `image:` without its tag. Services without `image:` keep their name. */
 function imageNameOf(service: string, definition: ComposeService, nameFrom: 'service' | 'image'): string {
   if (nameFrom === 'service' || definition.image === undefined) return service;
   return stripTag(definition.image).split('/').at(-1)!;
@@ -164,7 +164,7 @@ function ensureInside(root: string, target: string, key: string, what: string): 
   });
 }
 
-/** A path relative to the repository root, with forward slashes; `.` for the root itself. */
+/** Returns `target` relative to the repository root, with forward slashes, or `.` for the root itself. */
 export function toRepositoryPath(root: string, target: string): string {
   return path.relative(root, target).split(path.sep).join('/') || '.';
 }
