@@ -48,23 +48,23 @@ export class DashboardLinks {
     return this.path(`/matrix.png?days=${days}`);
   }
 
-  /** A path under the base path, such as /drydock/runs/x for /runs/x. */
+  /** Returns a path under the base path, such as /drydock/runs/x for /runs/x. */
   path(pathAndQuery: string): string {
     return `${this.basePath}${pathAndQuery}`;
   }
 
-  /** The absolute form of a dashboard path, for links posted to Discord or GitHub. */
+  /** Returns the absolute form of a dashboard path, for links posted to Discord or GitHub. */
   absolute(pathAndQuery: string): string {
     return `${this.publicUrl}${pathAndQuery.slice(this.basePath.length)}`;
   }
 
-  /** The web page of a commit of `repo`, or null when the repository is a local path or its web address is unknown. */
+  /** Returns the web page of a commit of `repo`, or null when the repository is a local path or its web address is unknown. */
   commit(repo: string | null, hash: string): string | null {
     const webRepo = this.findWebRepo(repo);
     return webRepo === null ? null : `${webRepo}/commit/${encodeURIComponent(hash)}`;
   }
 
-  /** The web page comparing two commits (GitHub and Gitea form), or null as for `commit`. */
+  /** Returns the web page comparing two commits (GitHub and Gitea form), or null as for `commit`. */
   compare(repo: string | null, from: string, to: string): string | null {
     const webRepo = this.findWebRepo(repo);
     return webRepo === null ? null : `${webRepo}/compare/${encodeURIComponent(from)}...${encodeURIComponent(to)}`;

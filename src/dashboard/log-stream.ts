@@ -9,7 +9,7 @@ const SCAN_CHUNK_BYTES = 64 * 1024;
 export const MAX_PENDING_LINE_BYTES = 256 * 1024;
 
 /**
- * The offset just after the last newline before `end`, so a snapshot that
+ * Returns the offset just after the last newline before `end`, so a snapshot that
  * stops there never cuts a line the follower then sends again. Looks back at
  * most `MAX_PENDING_LINE_BYTES`; past that, or with no newline, returns `end`.
  */
@@ -32,7 +32,7 @@ export async function findLastLineEnd(file: string, end: number): Promise<number
 }
 
 /**
- * The offset of the first line that starts at or after `from`: the byte after
+ * Returns the offset of the first line that starts at or after `from`: the byte after
  * the first newline at or after `from - 1`, or `from` at the file's start.
  */
 export async function findLineStartAfter(file: string, from: number, end: number): Promise<number> {

@@ -100,7 +100,7 @@ export function buildDashboardMatrix(queries: DashboardQueries, days: number, no
   return { days, columns: [...columns.values()], rows };
 }
 
-/** The last `days` UTC dates up to `now`'s, oldest first. */
+/** Lists the last `days` UTC dates up to `now`'s, oldest first. */
 export function listDates(days: number, now: Date): string[] {
   const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
   return Array.from({ length: days }, (_, index) => new Date(today - (days - 1 - index) * DAY_MS).toISOString().slice(0, 10));

@@ -40,7 +40,7 @@ interface Request {
   /** The path with the public URL's base path taken off, still percent-encoded. */
   path: string;
   query: URLSearchParams;
-  /** True for /api/ and badge routes, whose errors are answered as JSON or SVG instead of HTML. */
+  /** True for /api/ routes and /healthz, whose errors are sent as JSON instead of HTML. */
   wantsJson: boolean;
 }
 

@@ -7,7 +7,7 @@ import { OUTCOME_STYLES } from '../outcome.js';
 import { renderSizeChart } from '../size-chart.js';
 import { formatBytes, formatDuration, formatTime, renderCommit, renderLayout } from './layout.js';
 
-/** An image page: last green and red, size over time, inventory and the build history. */
+/** Renders an image page: last green and red, size over time, inventory and the build history. */
 export function renderImagePage(links: DashboardLinks, details: ImageDetails): string {
   const sizes = details.history
     .filter((entry) => entry.build.status === 'succeeded' && entry.build.sizeBytes !== null)

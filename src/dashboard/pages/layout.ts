@@ -29,7 +29,7 @@ export function renderLegend(): SafeHtml {
   )}</ul></div>`;
 }
 
-/** A duration in the largest fitting units, such as 1 h 02 min or 4.2 s. */
+/** Formats a duration in the largest fitting units, such as 1 h 02 min or 4.2 s. */
 export function formatDuration(milliseconds: number | null): string {
   if (milliseconds === null) return '–';
   if (milliseconds < 60_000) return `${(milliseconds / 1000).toFixed(1)} s`;
@@ -39,7 +39,7 @@ export function formatDuration(milliseconds: number | null): string {
   return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`;
 }
 
-/** A size in bytes with a binary unit, such as 1.4 GiB. */
+/** Formats a size in bytes with a binary unit, such as 1.4 GiB. */
 export function formatBytes(bytes: number | null): string {
   if (bytes === null) return '–';
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -52,12 +52,12 @@ export function formatBytes(bytes: number | null): string {
   return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
-/** An ISO time as `YYYY-MM-DD HH:MM:SS UTC`. */
+/** Formats an ISO time as `YYYY-MM-DD HH:MM:SS UTC`. */
 export function formatTime(iso: string | null): string {
   return iso === null ? '–' : `${iso.slice(0, 19).replace('T', ' ')} UTC`;
 }
 
-/** A short commit hash linked to its web page when the repository has one. */
+/** Renders a short commit hash, linked to its web page when the repository has one. */
 export function renderCommit(
   links: DashboardLinks,
   commit: { repo: string | null; commitHash: string | null; shortCommit: string | null; commitSubject: string | null },

@@ -6,7 +6,7 @@ import { renderCommit, renderLayout, renderLegend } from './layout.js';
 
 const DAY_CHOICES = [7, 14, 30, 90, 365];
 
-/** The home page: images × days, each cell a glyph, a colour, a tooltip and a link to its run. */
+/** Renders the home page: images × days, each cell a glyph, a colour, a tooltip and a link to its run. */
 export function renderMatrixPage(links: DashboardLinks, matrix: DashboardMatrix): string {
   const choices = DAY_CHOICES.map((days) =>
     days === matrix.days ? html`<strong>${days} days</strong> ` : html`<a href="${links.home(days)}">${days} days</a> `,
@@ -48,7 +48,7 @@ function renderCell(links: DashboardLinks, image: string, cell: DashboardCell): 
   return html`<td class="cell o-${cell.outcome}" data-image="${image}" data-date="${cell.date}" data-outcome="${cell.outcome}" data-run="${cell.runId ?? ''}" title="${title}">${inner}</td>`;
 }
 
-/** The tooltip of a cell: image, day, outcome, and the commit and error when there are any. */
+/** Describes a cell for its tooltip: image, day, outcome, and the commit and error when there are any. */
 export function describeCell(image: string, cell: DashboardCell): string {
   const parts = [`${image} ${cell.date}: ${OUTCOME_STYLES[cell.outcome].label}`];
   if (cell.shortCommit !== null) parts.push(`at ${cell.shortCommit}`);

@@ -10,7 +10,7 @@ import { formatBytes, formatDuration, formatTime, renderCommit, renderLayout } f
 /** Most failing test cases listed per command; the rest are counted. */
 const MAX_LISTED_FAILURES = 50;
 
-/** A run page: who started it, its commit, and each image's steps, tests, suspects and package changes. */
+/** Renders a run page: who started it, its commit, and each image's steps, tests, suspects and package changes. */
 export function renderRunPage(links: DashboardLinks, details: RunDetails): string {
   const { run } = details;
   const body = html`<h1>Run <code>${run.id}</code></h1>
@@ -136,7 +136,7 @@ function countChanges(changes: PackageChanges): number {
   return Object.keys(changes.added).length + Object.keys(changes.removed).length + Object.keys(changes.changed).length;
 }
 
-/** The runs list page, newest first. */
+/** Renders the list of runs, newest first. */
 export function renderRunsPage(links: DashboardLinks, runs: RunRecord[]): string {
   const body = html`<h1>Runs</h1>
 ${runs.length === 0
