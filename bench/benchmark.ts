@@ -4,6 +4,8 @@ export interface BenchmarkCase<Context> {
   run: (context: Context) => Promise<unknown>;
   /** The most the 95th percentile may take, in milliseconds; unset means report only. */
   budgetMs?: number;
+  /** The highest acceptable ratio of this case's median to the baseline's median. */
+  maxRatio?: number;
 }
 
 /**
@@ -22,4 +24,6 @@ export interface Benchmark<Context> {
   teardown?: (context: Context) => Promise<void>;
   warmup?: number;
   iterations?: number;
+  /** Extra figures measured along the way, such as peak memory, printed after the table. */
+  report?: (context: Context) => string[];
 }

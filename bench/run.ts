@@ -60,14 +60,21 @@ async function runBenchmark<Context>(benchmark: Benchmark<Context>): Promise<boo
     process.stdout.write(`${`baseline: ${benchmark.baseline.name}`.padEnd(44)} ${format(baseline.medianMs).padStart(10)} ${format(baseline.p95Ms).padStart(10)} ${'1.0'.padStart(8)}\n`);
     for (const [entry, timing] of rows) {
       const ratio = timing.medianMs / baseline.medianMs;
-      let verdict = '';
+      const verdicts: string[] = [];
       if (entry.budgetMs !== undefined) {
         const ok = timing.p95Ms <= entry.budgetMs;
         withinBudget &&= ok;
-        verdict = `${ok ? 'ok' : 'OVER'}: p95 ≤ ${entry.budgetMs} ms`;
+        verdicts.push(`${ok ? 'ok' : 'OVER'}: p95 ≤ ${entry.budgetMs} ms`);
       }
-      process.stdout.write(`${entry.name.padEnd(44)} ${format(timing.medianMs).padStart(10)} ${format(timing.p95Ms).padStart(10)} ${ratio.toFixed(1).padStart(8)}  ${verdict}\n`);
+      if (entry.maxRatio !== undefined) {
+        const ok = ratio <= entry.maxRatio;
+        withinBudget &&= ok;
+        verdicts.push(`${ok ? 'ok' : 'OVER'}: ratio ≤ ${entry.maxRatio}`);
+      }
+      const verdict = verdicts.join(', ');
+      process.stdout.write(`${entry.name.padEnd(44)} ${format(timing.medianMs).padStart(10)} ${format(timing.p95Ms).padStart(10)} ${ratio.toFixed(ratio < 10 ? 3 : 1).padStart(8)}  ${verdict}\n`);
     }
+    for (const line of benchmark.report?.(context) ?? []) process.stdout.write(`${line}\n`);
   } finally {
     await benchmark.teardown?.(context);
   }
