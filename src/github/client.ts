@@ -50,12 +50,19 @@ export function findWebUrl(apiUrl: URL): string {
   return `${apiUrl.origin}${path}`;
 }
 
+/** Time allowed for one GitHub request; a request that takes longer counts as no response and is retried. */
+export const GITHUB_REQUEST_TIMEOUT_MS = 30_000;
+
 /** Creates the Octokit client. Retries are drydock's own (see `withGitHubRetry`), so a failed create is checked before it is sent again. */
 export function createOctokit(connection: GitHubConnection, logger: Logger): Octokit {
   return new Octokit({
     auth: connection.token,
     baseUrl: connection.apiUrl,
     userAgent: 'drydock',
+    request: {
+      fetch: (input: string | URL | Request, init?: RequestInit) =>
+        fetch(input, { ...init, signal: AbortSignal.any([AbortSignal.timeout(GITHUB_REQUEST_TIMEOUT_MS), ...(init?.signal ? [init.signal] : [])]) }),
+    },
     log: {
       debug: (message: string) => logger.debug({ github: connection.apiUrl }, message),
       info: (message: string) => logger.debug({ github: connection.apiUrl }, message),
