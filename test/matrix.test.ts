@@ -41,6 +41,8 @@ function recordRun(id: string, startedAt: string, shortCommit: string, results: 
       runId: id,
       image,
       status,
+      engine: null,
+      notes: [],
       tags: [],
       digest: null,
       imageId: null,

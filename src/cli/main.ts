@@ -7,6 +7,7 @@ import { runServeCommand } from './serve-command.js';
 import { runStatusCommand } from './status-command.js';
 import { runTriageCommand } from './triage-command.js';
 import { runEnginesCommand } from './engines-command.js';
+import { runImagesCommand } from './images-command.js';
 
 /** Exit status for a usage or configuration error. */
 export const EXIT_USAGE = 2;
@@ -52,6 +53,18 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'print the matrix as JSON on stdout')
     .action((options) => {
       status = runStatusCommand(options);
+    });
+
+  program
+    .command('images')
+    .description('Fetch the sources and print the image catalog: each image\'s source, Dockerfile, context, build arguments, base images, parents and tests, in build order.')
+    .addOption(configOption())
+    .option('--repo <url-or-path>', 'git repository to read (source.repo)')
+    .option('--ref <ref>', 'branch, tag or commit to read (source.ref)')
+    .addOption(stateOption())
+    .option('--json', 'print the catalog as JSON on stdout')
+    .action(async (options) => {
+      status = await runImagesCommand(options);
     });
 
   program
