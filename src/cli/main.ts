@@ -7,7 +7,9 @@ import { runServeCommand } from './serve-command.js';
 import { runStatusCommand } from './status-command.js';
 import { runTriageCommand } from './triage-command.js';
 import { runEnginesCommand } from './engines-command.js';
+import { runBotCommand } from './bot-command.js';
 import { runImagesCommand } from './images-command.js';
+import { runValidateCommand } from './validate-command.js';
 
 /** Exit status for a usage or configuration error. */
 export const EXIT_USAGE = 2;
@@ -56,6 +58,19 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   program
+    .command('validate')
+    .description('Run the configured test commands in the images of a rebuild run, take their inventory and classify failures.')
+    .addOption(configOption())
+    .addOption(stateOption())
+    .option('--images <names>', 'comma-separated image names to validate (default every image the run built)')
+    .addOption(new Option('--tag <tag>', 'validate the rebuild run that tagged its images TAG').conflicts('run'))
+    .option('--run <id>', 'validate the images of this rebuild run (default the newest run that built an image)')
+    .option('--json', 'print one JSON summary on stdout')
+    .action(async (options) => {
+      status = await runValidateCommand(options);
+    });
+
+  program
     .command('images')
     .description('Fetch the sources and print the image catalog: each image\'s source, Dockerfile, context, build arguments, base images, parents and tests, in build order.')
     .addOption(configOption())
@@ -97,6 +112,16 @@ export async function main(argv: string[]): Promise<number> {
     .option('--run <id>', 'with --file-issue, the run whose failure to file')
     .action(async (options) => {
       status = await runTriageCommand(options);
+    });
+
+  program
+    .command('bot')
+    .description('Run the service: the nightly schedule and, with DISCORD_TOKEN, the Discord bot, until SIGTERM.')
+    .addOption(configOption())
+    .addOption(stateOption())
+    .addOption(new Option('--on-shutdown <mode>', 'what SIGTERM does to a run in flight (discord.onShutdown, default cancel)').choices(['finish', 'cancel']))
+    .action(async (options) => {
+      status = await runBotCommand(options);
     });
 
   try {

@@ -113,6 +113,30 @@ export class ValidateStore {
     return row !== undefined;
   }
 
+  /** The rebuild run that tagged one of its images `tag`, newest first when several did. */
+  findRunByTag(tag: string): string | undefined {
+    const row = this.db
+      .prepare(
+        `SELECT i.run_id FROM image_results i JOIN runs r ON r.id = i.run_id, json_each(i.tags) t
+         WHERE r.kind = 'rebuild' AND substr(t.value, -length(?) - 1) = ':' || ?
+         ORDER BY r.started_at DESC LIMIT 1`,
+      )
+      .get(tag, tag) as Row | undefined;
+    return row?.run_id as string | undefined;
+  }
+
+  /** The newest rebuild run that built at least one image. */
+  findLatestBuiltRun(): string | undefined {
+    const row = this.db
+      .prepare(
+        `SELECT r.id FROM runs r
+         WHERE r.kind = 'rebuild' AND EXISTS (SELECT 1 FROM image_results i WHERE i.run_id = r.id AND i.status = 'succeeded')
+         ORDER BY r.started_at DESC, r.id DESC LIMIT 1`,
+      )
+      .get() as Row | undefined;
+    return row?.id as string | undefined;
+  }
+
   saveNightlyLink(link: NightlyLink): void {
     this.db
       .prepare(

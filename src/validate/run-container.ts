@@ -68,7 +68,7 @@ export async function runContainer(docker: Docker, request: ContainerRequest): P
     const output = await attachOutput(docker, container, request);
     await container.start();
     const ended = await waitWithLimits(container, request);
-    await Promise.race([output, delay(OUTPUT_DRAIN_TIMEOUT_MS)]);
+    await Promise.race([output.drained, delay(OUTPUT_DRAIN_TIMEOUT_MS)]);
 
     if (ended.reason === 'timeout') {
       const minutes = request.timeoutMs / 60_000;
@@ -91,9 +91,13 @@ export async function runContainer(docker: Docker, request: ContainerRequest): P
   }
 }
 
-/** Streams the container's output into the log and the stdout callback; resolves when the output ends. */
-async function attachOutput(docker: Docker, container: Docker.Container, request: ContainerRequest): Promise<void> {
-  const stream = (await container.attach({ stream: true, stdout: true, stderr: true })) as NodeJS.ReadableStream;
+/**
+ * Attaches to the container before it starts, so no output is lost, and
+ * streams stdout and stderr into the log and the stdout callback. `drained`
+ * settles when the output ends.
+ */
+async function attachOutput(docker: Docker, container: Docker.Container, request: ContainerRequest): Promise<{ drained: Promise<void> }> {
+  const stream = (await container.attach({ stream: true, stdout: true, stderr: true, hijack: true })) as NodeJS.ReadableStream;
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   docker.modem.demuxStream(stream, stdout, stderr);
@@ -107,7 +111,8 @@ async function attachOutput(docker: Docker, container: Docker.Container, request
     for await (const chunk of source) await sink?.(chunk as string);
   };
   const toLog = request.log ? (text: string) => request.log!.write(text) : undefined;
-  return Promise.all([pump(stdout, request.onStdout ?? toLog), pump(stderr, toLog)]).then(() => undefined);
+  const drained = Promise.all([pump(stdout, request.onStdout ?? toLog), pump(stderr, toLog)]).then(() => undefined);
+  return { drained };
 }
 
 type Ending = { reason: 'exited' | 'timeout' | 'cancelled'; exitCode: number | null };
