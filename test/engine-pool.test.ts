@@ -1,5 +1,6 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect, createServer, type Socket } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runCli } from './helpers/cli.js';
@@ -118,8 +119,12 @@ describe('two engines', () => {
   });
 });
 
-test('stopped engine moves its work to the other', async () => {
+test('engine lost mid-run moves its work to the other', async () => {
+  // The victim is reached through a socket proxy, so cutting the proxy drops
+  // drydock's connections at once. Stopping dockerd itself would not do: on
+  // SIGTERM it lets running builds finish before it exits.
   const victim = await startSecondEngine([BUSYBOX_IMAGE]);
+  const proxy = await startSocketProxy(victim.host.replace('unix://', ''));
   try {
     const repo = createGitRepo({
       'docker/Dockerfile.fo_one': `FROM ${BUSYBOX_IMAGE}\nRUN echo fo-marker-one && sleep 6\n`,
@@ -131,14 +136,14 @@ test('stopped engine moves its work to the other', async () => {
         'build: { pull: false }',
         'engines:',
         '  - { name: main, host: "unix:///var/run/docker.sock", slots: 1 }',
-        `  - { name: victim, host: "${victim.host}", slots: 1 }`,
+        `  - { name: victim, host: "unix://${proxy.path}", slots: 1 }`,
         '',
       ].join('\n'),
     );
 
     const running = runCli(['rebuild', '--json'], { cwd: workspace });
     await expect.poll(() => victim.docker(['ps', '--no-trunc', '--format', '{{.Command}}']).includes('fo-marker'), { timeout: 30_000, interval: 200 }).toBe(true);
-    await victim.stop();
+    await proxy.close();
     const result = await running;
     const images = (JSON.parse(result.stdout) as { images: JsonImage[] }).images;
     const moved = images.find((image) => image.notes.length > 0);
@@ -148,7 +153,37 @@ test('stopped engine moves its work to the other', async () => {
     expect(moved?.engine).toBe('main');
     expect(moved?.notes[0]).toMatch(/^engine victim failed \(.+\); retried on another engine$/);
     expect(readFileSync(moved!.log, 'utf8')).toContain('[drydock] engine victim failed');
+    expect(result.stderr).toContain('retried on another engine');
   } finally {
+    await proxy.close();
     await victim.stop();
   }
 });
+
+/** A unix socket that forwards every connection to `target` until closed. */
+async function startSocketProxy(target: string): Promise<{ path: string; close(): Promise<void> }> {
+  const socketPath = path.join(mkdtempSync('/tmp/ddp-'), 'proxy.sock');
+  const connections = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(target);
+    connections.add(client).add(upstream);
+    client.pipe(upstream).pipe(client);
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+  });
+  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  let closed = false;
+  return {
+    path: socketPath,
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const socket of connections) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
