@@ -10,6 +10,8 @@ import { runEnginesCommand } from './engines-command.js';
 import { runBotCommand } from './bot-command.js';
 import { runImagesCommand } from './images-command.js';
 import { runValidateCommand } from './validate-command.js';
+import { runNightlyCommand } from './nightly-command.js';
+import { runConstraintsCommand, runInventoryCommand } from './inventory-command.js';
 
 /** Exit status for a usage or configuration error. */
 export const EXIT_USAGE = 2;
@@ -122,6 +124,36 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option('--on-shutdown <mode>', 'what SIGTERM does to a run in flight (discord.onShutdown, default cancel)').choices(['finish', 'cancel']))
     .action(async (options) => {
       status = await runBotCommand(options);
+    });
+
+  program
+    .command('nightly')
+    .description('Rebuild every image, then validate each one that built, as one nightly run.')
+    .addOption(configOption())
+    .addOption(stateOption())
+    .option('--json', 'print one JSON object with both runs and each image\'s results on stdout')
+    .action(async (options) => {
+      status = await runNightlyCommand(options);
+    });
+
+  const inventory = program
+    .command('inventory')
+    .description('Show the Python packages that differ within consistency groups, or with --diff what changed since each image\'s last green build.')
+    .addOption(configOption())
+    .addOption(stateOption())
+    .option('--image <name>', 'show only this image')
+    .option('--diff', 'show packages added, removed or changed since the previous green build')
+    .option('--json', 'print JSON on stdout')
+    .action((options) => {
+      status = runInventoryCommand(options);
+    });
+  inventory
+    .command('constraints')
+    .description('Print a pip constraints file per consistency group: each package at the highest version in the group.')
+    .addOption(configOption())
+    .addOption(stateOption())
+    .action((options) => {
+      status = runConstraintsCommand(options);
     });
 
   try {

@@ -1,0 +1,183 @@
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { DrydockEnv } from '../config/env.js';
+import type { Settings } from '../config/load-config.js';
+import type { Engine } from '../engine/connect-engine.js';
+import type { EnginePool } from '../engine/engine-pool.js';
+import { DrydockError, describeError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Store } from '../store/store.js';
+import type { RunRecord } from '../store/types.js';
+import { ValidateStore } from '../store/validate-store.js';
+import { runRebuild, type RebuildOptions, type RebuildResult } from './rebuild.js';
+import { createRunId } from './tags.js';
+import { runValidate, type ValidateOptions, type ValidateResult } from './validate.js';
+
+export interface NightlyOptions {
+  settings: Settings;
+  env: DrydockEnv;
+  /** Engines for the builds. */
+  pool: EnginePool;
+  /** The engine that runs the test containers. */
+  engine: Engine;
+  store: Store;
+  logger: Logger;
+  trigger: string;
+  triggeredBy?: string;
+  signal: AbortSignal;
+  onBuildChange?: RebuildOptions['onImageChange'];
+  onValidateChange?: ValidateOptions['onImageChange'];
+  clock?: () => Date;
+}
+
+export interface NightlyResult {
+  run: RunRecord;
+  rebuild: RebuildResult;
+  /** Undefined when no image built, so there was nothing to validate. */
+  validate: ValidateResult | undefined;
+}
+
+/** Another nightly holds the state directory's lock. */
+export class NightlyBusyError extends DrydockError {}
+
+/**
+ * Runs the nightly job: a rebuild, then a validate of every image that
+ * built, recorded as one nightly run linked to both. Only one nightly runs
+ * per state directory at a time.
+ */
+export async function runNightly(options: NightlyOptions): Promise<NightlyResult> {
+  const { settings, store, logger } = options;
+  const clock = options.clock ?? (() => new Date());
+  const validateStore = new ValidateStore(store.db);
+  const releaseLock = acquireNightlyLock(settings.stateDir);
+
+  try {
+    const startedAt = clock();
+    const run: RunRecord = {
+      id: createRunId(startedAt),
+      kind: 'nightly',
+      trigger: options.trigger,
+      triggeredBy: options.triggeredBy ?? null,
+      status: 'running',
+      repo: settings.source.repo,
+      commitHash: null,
+      shortCommit: null,
+      commitSubject: null,
+      commitAuthor: null,
+      committedAt: null,
+      startedAt: startedAt.toISOString(),
+      finishedAt: null,
+      error: null,
+    };
+    store.insertRun(run);
+    validateStore.saveNightlyLink({ runId: run.id, rebuildRunId: null, validateRunId: null });
+    const runLogger = logger.child({ runId: run.id });
+    runLogger.info({ trigger: run.trigger }, 'nightly run started');
+
+    const finish = (status: RunRecord['status'], error: string | null) => {
+      Object.assign(run, { status, error, finishedAt: clock().toISOString() });
+      store.updateRun(run.id, run);
+      runLogger.info({ status }, 'nightly run finished');
+    };
+
+    let rebuild: RebuildResult;
+    try {
+      rebuild = await runRebuild({
+        settings,
+        env: options.env,
+        pool: options.pool,
+        store,
+        logger,
+        push: true,
+        trigger: `nightly:${run.id}`,
+        triggeredBy: options.triggeredBy,
+        signal: options.signal,
+        onImageChange: options.onBuildChange,
+        clock,
+      });
+    } catch (error) {
+      finish('failed', `rebuild failed: ${describeError(error)}`);
+      throw error;
+    }
+    Object.assign(run, {
+      commitHash: rebuild.run.commitHash,
+      shortCommit: rebuild.run.shortCommit,
+      commitSubject: rebuild.run.commitSubject,
+      commitAuthor: rebuild.run.commitAuthor,
+      committedAt: rebuild.run.committedAt,
+    });
+    validateStore.saveNightlyLink({ runId: run.id, rebuildRunId: rebuild.run.id, validateRunId: null });
+
+    const built = rebuild.images.filter((image) => image.status === 'succeeded').map((image) => image.image);
+    if (built.length === 0 || options.signal.aborted) {
+      finish(options.signal.aborted ? 'cancelled' : 'failed', options.signal.aborted ? null : 'no image built, so nothing was validated');
+      return { run, rebuild, validate: undefined };
+    }
+
+    let validate: ValidateResult;
+    try {
+      validate = await runValidate({
+        settings,
+        env: options.env,
+        engine: options.engine,
+        store,
+        logger,
+        rebuildRunId: rebuild.run.id,
+        images: built,
+        trigger: `nightly:${run.id}`,
+        triggeredBy: options.triggeredBy,
+        signal: options.signal,
+        onImageChange: options.onValidateChange,
+        clock,
+      });
+    } catch (error) {
+      finish('failed', `validate failed: ${describeError(error)}`);
+      throw error;
+    }
+    validateStore.saveNightlyLink({ runId: run.id, rebuildRunId: rebuild.run.id, validateRunId: validate.run.id });
+
+    const statuses = [rebuild.run.status, validate.run.status];
+    const status = statuses.includes('cancelled') ? 'cancelled' : statuses.every((entry) => entry === 'succeeded') ? 'succeeded' : 'failed';
+    finish(status, null);
+    return { run, rebuild, validate };
+  } finally {
+    releaseLock();
+  }
+}
+
+/**
+ * Takes `<state>/nightly.lock`, holding this process's id. A lock left by a
+ * process that no longer exists is taken over.
+ */
+function acquireNightlyLock(stateDir: string): () => void {
+  mkdirSync(stateDir, { recursive: true });
+  const lockPath = path.join(stateDir, 'nightly.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lockPath, 'wx');
+      writeFileSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(lockPath, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+
+    const owner = Number(readFileSync(lockPath, 'utf8').trim());
+    if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) {
+      throw new NightlyBusyError(`another nightly run (process ${owner}) is using ${stateDir}`, {
+        fix: `wait for it to finish; if no drydock runs, delete ${lockPath}`,
+      });
+    }
+    rmSync(lockPath, { force: true });
+  }
+  throw new NightlyBusyError(`could not take the nightly lock ${lockPath}`, { fix: `delete ${lockPath} and run again` });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
