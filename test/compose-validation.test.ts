@@ -117,4 +117,22 @@ describe('validation from Compose', () => {
     expect(output).toBe('/src/tests\ninput from the checkout\n');
     expect(readFileSync(path.join(repo, 'out', 'result.txt'), 'utf8')).toBe('from-shell all\n');
   });
+
+  test('drydock validate runs the Compose command', async () => {
+    const rebuild = await runCli(['rebuild', '--json', '--images', 'vcat-app,vcat-lint'], { cwd: workspace });
+    expect(rebuild.code).toBe(0);
+
+    const result = await runCli(['validate', '--json'], { cwd: workspace, env: { VCAT_MODE: 'validated' } });
+    const summary = JSON.parse(result.stdout) as { images: { name: string; status: string; log: string | null; commands: { command: string; status: string }[] }[] };
+    const app = summary.images.find((image) => image.name === 'vcat-app')!;
+    const lint = summary.images.find((image) => image.name === 'vcat-lint')!;
+
+    expect(app.commands.map((command) => [command.command, command.status])).toEqual([
+      [`sh -c 'pwd && cat ../data/input.txt && echo "$MODE $SUITE" > /src/out/result.txt'`, 'passed'],
+    ]);
+    expect(readFileSync(app.log!, 'utf8')).toContain('input from the checkout');
+    expect(lint.commands.map((command) => command.command)).toEqual(['echo from validate.tests']);
+    expect(app.status).toBe('passed');
+    expect(result.code).toBe(0);
+  });
 });

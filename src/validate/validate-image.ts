@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type Docker from 'dockerode';
 import { LogFile } from '../build/log-file.js';
+import { planComposeValidation } from '../catalog/compose-validation.js';
 import type { DrydockEnv } from '../config/env.js';
 import type { Settings } from '../config/load-config.js';
 import { describeError } from '../errors.js';
@@ -107,12 +108,16 @@ export async function validateImage(context: ValidateImageContext, build: ImageR
       context.onInventory(inventory);
     }
 
-    const tests = settings.validate.tests[build.image] ?? [];
-    if (tests.length === 0) await log.note(`no test commands configured for ${build.image} (validate.tests.${build.image})`);
-
+    const configured = settings.validate.tests[build.image] ?? [];
     const worktree = path.join(settings.stateDir, 'worktrees', run.id, build.image);
     worktrees.push(worktree);
-    if (tests.length > 0) await addWorktree(settings.stateDir, context.commit, worktree, logger);
+    if (configured.length > 0 || settings.validate.fromCompose) await addWorktree(settings.stateDir, context.commit, worktree, logger);
+
+    // Compose hook: without validate.tests, validate.fromCompose takes the command from the image's Compose service.
+    const composePlan = configured.length === 0 ? planComposeValidation(settings, worktree, build.image) : undefined;
+    if (composePlan) await log.note(`test command from the Compose service (validate.fromCompose): ${composePlan.command}`);
+    const tests = composePlan ? [composePlan.command] : configured;
+    if (tests.length === 0) await log.note(`no test commands configured for ${build.image} (validate.tests.${build.image})`);
 
     for (const [position, command] of tests.entries()) {
       const result = await runTestCommand(context, { image: build.image, reference: staging.reference, worktree, position, command, log, labels, logger });
@@ -176,15 +181,18 @@ function runCommandIn(
   image: string,
   command: string,
   worktree: string,
-  target: Pick<CommandTarget, 'log' | 'labels' | 'logger' | 'position'>,
+  target: Pick<CommandTarget, 'image' | 'log' | 'labels' | 'logger' | 'position'>,
 ) {
   const { validate } = context.settings;
+  // Compose hook: the service's working_dir, environment and repository mounts replace validate's own.
+  // NOTE: read-only Compose mounts are mounted read-write here, because the container request has no read-only form.
+  const compose = planComposeValidation(context.settings, worktree, target.image);
   return runContainer(context.docker, {
     image,
     command,
-    workdir: validate.workdir,
-    mounts: { [validate.workdir]: worktree },
-    env: validate.env,
+    workdir: compose?.workdir ?? validate.workdir,
+    mounts: compose?.mounts ?? { [validate.workdir]: worktree },
+    env: compose?.env ?? validate.env,
     network: validate.network,
     labels: { ...target.labels, 'drydock.command': String(target.position) },
     timeoutMs: validate.timeoutMinutes * 60_000,
