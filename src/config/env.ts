@@ -18,6 +18,10 @@ export interface DrydockEnv {
   githubToken: string | undefined;
   /** GitHub's REST API address, for GitHub Enterprise Server (default https://api.github.com). */
   githubApiUrl: string | undefined;
+  /** The bot's token; without it `drydock bot` schedules and reports to the console only. */
+  discordToken: string | undefined;
+  /** Discord's REST API address, for a REST proxy (default https://discord.com/api). */
+  discordApiUrl: string | undefined;
   home: string | undefined;
 }
 
@@ -35,6 +39,8 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): DrydockEnv {
     stagingRegistry: value('DRYDOCK_STAGING_REGISTRY'),
     githubToken: value('GITHUB_TOKEN'),
     githubApiUrl: value('GITHUB_API_URL'),
+    discordToken: value('DISCORD_TOKEN'),
+    discordApiUrl: value('DISCORD_API_URL'),
     home: value('HOME'),
   };
 }

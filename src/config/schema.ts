@@ -1,3 +1,4 @@
+import cron from 'node-cron';
 import { z } from 'zod';
 import { IMAGE_NAME_PATTERN } from '../catalog/image-reference.js';
 import { findRefProblem } from '../source/ref.js';
@@ -163,6 +164,62 @@ const GitHubSection = z.strictObject({
   labels: z.array(z.string().min(1).max(50)).min(1, 'must list at least one label').default(['drydock']),
 });
 
+/** A Discord id: a snowflake of 17 to 20 digits. */
+const Snowflake = z.string().regex(/^[0-9]{17,20}$/, 'must be a Discord id of 17 to 20 digits (Developer Mode, then Copy ID)');
+
+const DiscordSection = z.strictObject({
+  /** The server whose slash commands the bot registers. */
+  guildId: Snowflake,
+  /** The channel that receives run summaries and triage threads. */
+  channelId: Snowflake,
+  /** Who may run the gated commands (rebuild, validate, cancel, oncall set). */
+  committers: z
+    .strictObject({
+      roles: z.array(Snowflake).default([]),
+      users: z.array(Snowflake).default([]),
+    })
+    .prefault({}),
+  oncall: z
+    .strictObject({
+      /** User ids that take turns being on call, in order. */
+      rotation: z.array(Snowflake).default([]),
+      /** How long each turn lasts. */
+      period: z.enum(['daily', 'weekly']).default('weekly'),
+      /** The day the first person of the rotation starts, as YYYY-MM-DD in UTC. */
+      start: z.string().regex(/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/, 'must be a date as YYYY-MM-DD').default('2024-01-01'),
+    })
+    .prefault({}),
+  /** What `drydock bot` does with a run in flight on SIGTERM: wait for it to finish, or cancel it. */
+  onShutdown: z.enum(['finish', 'cancel']).default('cancel'),
+  /** The summary message is edited at most once in this many seconds while a run goes on. */
+  summaryEditSeconds: z.number().min(1, 'must be 1 second or more').max(300).default(5),
+});
+export type DiscordSection = z.infer<typeof DiscordSection>;
+
+const ScheduleSection = z.strictObject({
+  /** When the nightly runs, as a five-field cron expression (minute hour day-of-month month day-of-week). */
+  cron: z
+    .string()
+    .refine((expression) => expression.trim().split(/\s+/).length === 5 && cron.validate(expression), 'must be a five-field cron expression, such as "0 5 * * *"')
+    .default('0 5 * * *'),
+  /** The IANA time zone the cron expression is read in. */
+  timezone: z
+    .string()
+    .refine(isKnownTimeZone, 'must be an IANA time zone, such as UTC or Europe/Berlin')
+    .default('UTC'),
+  /** False keeps `drydock bot` from running the nightly on its own; commands still work. */
+  enabled: z.boolean().default(true),
+});
+
+function isKnownTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const DrydockConfig = z.strictObject({
   source: z
     .strictObject({
@@ -207,5 +264,7 @@ export const DrydockConfig = z.strictObject({
   production: ProductionSection.optional(),
   dashboard: DashboardSection.prefault({}),
   github: GitHubSection.optional(),
+  discord: DiscordSection.optional(),
+  schedule: ScheduleSection.prefault({}),
 });
 export type DrydockConfig = z.infer<typeof DrydockConfig>;

@@ -60,6 +60,8 @@ export class FakeDiscord {
   readonly botUserId = this.applicationId;
   readonly guildId = makeSnowflake();
   readonly channelId = makeSnowflake();
+  /** Role ids of the guild besides @everyone; add them before the bot logs in. */
+  readonly roleIds: string[] = [];
   readonly requests: RecordedRequest[] = [];
   readonly unexpected: string[] = [];
   readonly messages = new Map<string, FakeMessage>();
@@ -187,7 +189,17 @@ export class FakeDiscord {
       unavailable: false,
       owner_id: makeSnowflake(),
       member_count: 2,
-      roles: [{ id: this.guildId, name: '@everyone', permissions: '0', position: 0, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 }],
+      roles: [this.guildId, ...this.roleIds].map((id, position) => ({
+        id,
+        name: position === 0 ? '@everyone' : `role-${position}`,
+        permissions: '0',
+        position,
+        color: 0,
+        hoist: false,
+        managed: false,
+        mentionable: false,
+        flags: 0,
+      })),
       channels: [{ id: this.channelId, type: 0, name: 'ci', guild_id: this.guildId, position: 0, permission_overwrites: [] }],
       threads: [],
       members: [],
@@ -318,7 +330,7 @@ export class FakeDiscord {
         }
         return { status: 204 };
       }),
-      route('PATCH', /^\/webhooks\/(\d+)\/([^/]+)\/messages\/@original$/, (match, body) => {
+      route('PATCH', /^\/webhooks\/(\d+)\/([^/]+)\/messages\/(?:@|%40)original$/, (match, body) => {
         const original = { ...(this.originals.get(match[2]!) ?? {}), ...body, deferred: false };
         this.originals.set(match[2]!, original);
         return { status: 200, body: { id: makeSnowflake(), channel_id: this.channelId, author: this.botAuthor(), timestamp: new Date().toISOString(), embeds: [], components: [], content: '', ...original } };

@@ -1,0 +1,68 @@
+import path from 'node:path';
+import { readEnv } from '../config/env.js';
+import { loadSettings, type ConfigFlags } from '../config/load-config.js';
+import { startBot } from '../discord/bot.js';
+import { EnginePool } from '../engine/engine-pool.js';
+import { createLogger } from '../logger.js';
+import { systemClock } from '../scheduler/clock.js';
+import type { JobObserver } from '../scheduler/job.js';
+import { createPipelineRunner } from '../scheduler/run-pipeline.js';
+import { Store } from '../store/store.js';
+
+/** On shutdown, undelivered notifications get this long before the bot exits; the rest wait for the next start. */
+const SHUTDOWN_FLUSH_MS = 30_000;
+
+export interface BotFlags extends ConfigFlags {
+  onShutdown?: 'finish' | 'cancel';
+}
+
+/**
+ * Runs `drydock bot` until SIGTERM or SIGINT: the nightly schedule, and the
+ * Discord bot when DISCORD_TOKEN is set. On the signal it finishes or
+ * cancels the run in flight (discord.onShutdown), delivers the outbox and
+ * exits 0. A second signal exits at once.
+ */
+export async function runBotCommand(flags: BotFlags): Promise<number> {
+  const env = readEnv();
+  const settings = loadSettings(flags, env);
+  const logger = createLogger(process.env.DRYDOCK_LOG_LEVEL ?? 'info');
+  const pool = EnginePool.fromConfig(settings.engines, env, logger, settings.build.concurrency);
+  const store = Store.open(path.join(settings.stateDir, 'drydock.db'));
+
+  if (env.discordToken === undefined) {
+    process.stderr.write('DISCORD_TOKEN is not set: drydock bot schedules the nightly and reports on this console only, with no Discord commands.\n');
+  }
+
+  const runner = createPipelineRunner({ settings, env, pool, store, logger });
+  const bot = await startBot({ settings, env, store, logger, clock: systemClock, runner, fallbackObserver: consoleObserver() });
+  process.stderr.write(`drydock bot is running${bot.scheduler?.nextRun ? `; next nightly at ${bot.scheduler.nextRun.toISOString()}` : ''}.\n`);
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  process.once(signal, () => process.exit(130));
+  const mode = flags.onShutdown ?? settings.discord?.onShutdown ?? 'cancel';
+  const running = bot.queue.listRunning().length;
+  process.stderr.write(`${signal} received: ${running === 0 ? 'no run in flight' : mode === 'cancel' ? `cancelling ${running} run(s)` : `waiting for ${running} run(s) to finish`}, then delivering the outbox.\n`);
+
+  const left = await bot.stop(mode, Date.now() + SHUTDOWN_FLUSH_MS);
+  store.close();
+  process.stderr.write(left === 0 ? 'drydock bot stopped.\n' : `drydock bot stopped with ${left} notification(s) still queued; they are sent at the next start.\n`);
+  return 0;
+}
+
+/** Reports jobs on stderr, for a bot without Discord. */
+function consoleObserver(): JobObserver {
+  const say = (text: string) => process.stderr.write(`${text}\n`);
+  return {
+    queued: (job, blockers) => say(`${job.id} queued behind ${blockers.map((blocker) => blocker.runId ?? blocker.id).join(', ')}, which build the same images`),
+    started: (job) => say(`${job.id} started`),
+    imageChanged: (_job, result, progress) => {
+      if (result.status !== 'pending' && result.status !== 'running') say(`[${progress.done}/${progress.total}] ${result.image} ${result.status}${result.error ? `: ${result.error}` : ''}`);
+    },
+    finished: (job, result) => say(`${job.id}: run ${result.runId} ${result.status}`),
+    failed: (job, error) => say(`${job.id} failed: ${error instanceof Error ? error.message : String(error)}`),
+    notice: say,
+  };
+}
