@@ -1,7 +1,9 @@
 import type { DrydockEnv } from '../config/env.js';
 import type { Settings } from '../config/load-config.js';
+import { connectEngine } from '../engine/connect-engine.js';
 import type { EnginePool } from '../engine/engine-pool.js';
 import type { Logger } from '../logger.js';
+import { runNightly } from '../pipeline/nightly.js';
 import { runRebuild, type RebuildResult } from '../pipeline/rebuild.js';
 import type { Store } from '../store/store.js';
 import type { Job, JobResult } from './job.js';
@@ -17,12 +19,28 @@ export interface PipelineDependencies {
 }
 
 /**
- * Creates the runner the bot's queue calls: a rebuild for `/rebuild`, and
- * for the nightly a rebuild of every image.
+ * Creates the runner the bot's queue calls: the nightly pipeline (rebuild,
+ * then validate) for the schedule, and a rebuild for `/rebuild`.
  */
 export function createPipelineRunner(dependencies: PipelineDependencies): PipelineRunner {
   return async (job, hooks) => {
-    // TODO: run the nightly as rebuild then validate once the nightly pipeline exists; today it rebuilds only.
+    if (job.kind === 'nightly') {
+      // NOTE: test containers run on DOCKER_HOST, as in drydock nightly; an image built on another engine must have been pushed.
+      const nightly = await runNightly({
+        settings: dependencies.settings,
+        env: dependencies.env,
+        pool: dependencies.pool,
+        engine: connectEngine(dependencies.env),
+        store: dependencies.store,
+        logger: dependencies.logger,
+        trigger: 'nightly',
+        signal: hooks.signal,
+        onBuildChange: hooks.onImageChange,
+        clock: dependencies.clock,
+      });
+      return { ...toJobResult(nightly.rebuild), status: nightly.run.status === 'running' ? 'failed' : nightly.run.status };
+    }
+    // TODO: run /validate through the validate pipeline; until it is wired here the command reports that it is unavailable.
     if (job.kind === 'validate') throw new Error('validating from Discord needs the validate pipeline, which this build does not have yet');
 
     const result = await runRebuild({
