@@ -1,12 +1,10 @@
-import path from 'node:path';
 import { readEnv } from '../config/env.js';
 import { loadSettings } from '../config/load-config.js';
-import { EnginePool } from '../engine/engine-pool.js';
 import { ConfigError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { runRebuild, type RebuildResult } from '../pipeline/rebuild.js';
-import { Store } from '../store/store.js';
 import type { ImageResultRecord } from '../store/types.js';
+import { describeRecovered, openPipelineSession } from './pipeline-session.js';
 import { cancelOnSignals } from './signals.js';
 
 export interface RebuildFlags {
@@ -25,7 +23,6 @@ export async function runRebuildCommand(flags: RebuildFlags): Promise<number> {
   const settings = loadSettings(flags, env);
   const images = parseImageList(flags.images);
   const logger = createLogger(process.env.DRYDOCK_LOG_LEVEL ?? 'warn');
-  const pool = EnginePool.fromConfig(settings.engines, env, logger, settings.build.concurrency);
 
   if (settings.registry.staging === undefined) {
     process.stderr.write('No staging registry configured (registry.staging or --registry): images are built and tagged locally, not pushed.\n');
@@ -33,14 +30,15 @@ export async function runRebuildCommand(flags: RebuildFlags): Promise<number> {
     process.stderr.write(`--no-push: images are built and tagged for ${settings.registry.staging}, not pushed.\n`);
   }
 
-  const store = Store.open(path.join(settings.stateDir, 'drydock.db'));
+  const session = await openPipelineSession(settings, env, logger, 'drydock rebuild');
+  for (const line of describeRecovered(session.recovered)) process.stderr.write(`${line}\n`);
   const cancellation = cancelOnSignals((signal) => process.stderr.write(`\n${signal} received: cancelling the builds in flight.\n`));
   try {
     const result = await runRebuild({
       settings,
       env,
-      pool,
-      store,
+      pool: session.pool,
+      store: session.store,
       logger,
       images,
       push: flags.push,
@@ -56,7 +54,7 @@ export async function runRebuildCommand(flags: RebuildFlags): Promise<number> {
     return result.run.status === 'succeeded' ? 0 : 1;
   } finally {
     cancellation.dispose();
-    store.close();
+    await session.close();
   }
 }
 

@@ -254,6 +254,20 @@ export const DrydockConfig = z.strictObject({
     })
     .prefault({}),
   state: z.strictObject({ dir: z.string().min(1).default('.drydock') }).prefault({}),
+  /** Free space required before a run, in the state directory and in each local engine's data root. */
+  disk: z.strictObject({ minFreeGb: z.number().min(0).default(10) }).prefault({}),
+  retention: z
+    .strictObject({
+      /** Build and validate logs older than this are compressed with gzip. */
+      compressLogsAfterDays: z.number().min(0).default(7),
+      /** Log folders of runs older than this are deleted; the store keeps the runs' summaries. */
+      deleteLogsAfterDays: z.number().min(1).default(90),
+      /** The newest runs' logs are kept up to this many megabytes in all; older ones are deleted first. */
+      maxLogMegabytes: z.number().min(1).default(20_480),
+      /** Untagged images that drydock built, older than this, are removed after a run. */
+      pruneImagesAfterDays: z.number().min(0).default(7),
+    })
+    .prefault({}),
   validate: ValidateSection.prefault({}),
   /** Docker engines to build and validate on; unset means one engine at DOCKER_HOST. */
   engines: z

@@ -1,4 +1,6 @@
+import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { createGunzip } from 'node:zlib';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { escapeHtml, html } from './html.js';
 import type { LogKind } from './links.js';
@@ -55,6 +57,17 @@ export function findLogSource(context: DashboardContext, runId: string, image: s
 
 /** Sends the whole log as a plain-text download, streamed from disk. */
 export async function sendRawLog(response: ServerResponse, source: LogSource, fileName: string): Promise<void> {
+  if (isCompressed(source.file)) {
+    response.writeHead(200, {
+      'content-type': 'text/plain; charset=utf-8',
+      'content-disposition': `attachment; filename="${fileName.replace(/[^A-Za-z0-9._-]/g, '_')}"`,
+    });
+    for await (const chunk of createReadStream(source.file).pipe(createGunzip())) {
+      if (!response.write(chunk)) await waitForDrain(response);
+    }
+    response.end();
+    return;
+  }
   const size = (await stat(source.file)).size;
   response.writeHead(200, {
     'content-type': 'text/plain; charset=utf-8',
@@ -77,6 +90,10 @@ export async function sendLogPage(
   target: { runId: string; image: string; kind: LogKind },
 ): Promise<void> {
   const { links } = context;
+  if (isCompressed(source.file)) {
+    await sendCompressedLogPage(context, response, source, target);
+    return;
+  }
   const writing = source.isWriting();
   const size = (await stat(source.file)).size;
   // A finished log is shown to its very end; a growing one stops at a line boundary so the stream continues cleanly.
@@ -104,6 +121,46 @@ ${start > 0 ? html`<p class="muted">Showing the last ${Math.round((end - start) 
   response.write(before);
   await pipeFileRange(source.file, start, end, response, escapeHtml);
   response.end(after);
+}
+
+/** True for a log that retention has compressed with gzip. */
+function isCompressed(file: string): boolean {
+  return file.endsWith('.gz');
+}
+
+/**
+ * Sends the page of a compressed log: it is finished, so the page shows its
+ * last `LOG_PAGE_MAX_BYTES`, kept while the file is decompressed as a stream.
+ */
+async function sendCompressedLogPage(
+  context: DashboardContext,
+  response: ServerResponse,
+  source: LogSource,
+  target: { runId: string; image: string; kind: LogKind },
+): Promise<void> {
+  const { links } = context;
+  let tail = Buffer.alloc(0);
+  let total = 0;
+  for await (const chunk of createReadStream(source.file).pipe(createGunzip())) {
+    total += (chunk as Buffer).length;
+    tail = Buffer.concat([tail, chunk as Buffer]);
+    if (tail.length > 2 * LOG_PAGE_MAX_BYTES) tail = tail.subarray(tail.length - LOG_PAGE_MAX_BYTES);
+  }
+  if (tail.length > LOG_PAGE_MAX_BYTES) tail = tail.subarray(tail.length - LOG_PAGE_MAX_BYTES);
+  const firstNewline = total > tail.length ? tail.indexOf(10) + 1 : 0;
+  const text = tail.subarray(firstNewline).toString('utf8');
+
+  const logPath = links.log(target.runId, target.image, target.kind);
+  const page = renderLayout(
+    links,
+    `${target.image} ${target.kind} log`,
+    html`<h1>${target.kind} log of <a href="${links.image(target.image)}">${target.image}</a> in run <a href="${links.run(target.runId)}">${target.runId}</a></h1>
+<p><span id="log-status">${source.describeState()}; the log is compressed by retention.</span> <a href="${logPath}?raw">Download the full log</a></p>
+${total > text.length ? html`<p class="muted">Showing the last ${Math.round(text.length / 1024)} KiB of ${Math.round(total / 1024)} KiB.</p>` : ''}
+<pre class="log" id="log">${text}</pre>`,
+  );
+  response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+  response.end(page);
 }
 
 /**

@@ -206,7 +206,6 @@ async function processImage(context: ImageContext, image: CatalogImage, report: 
   const requirements = { platform: image.platform, labels: image.labels };
   const failedEngines: string[] = [];
   try {
-    await log.note(`run ${run.id}: building ${image.name} from ${source.hash} (${source.subject})`);
     for (let attempt = 1; ; attempt++) {
       const lease = await options.pool.acquire(requirements, {
         prefer: image.parents.map((parent) => context.builtOn.get(parent)?.engine.name).filter((name): name is string => name !== undefined),
@@ -215,6 +214,7 @@ async function processImage(context: ImageContext, image: CatalogImage, report: 
       });
       result.engine = lease.engine.name;
       report({ ...result });
+      await log.note(`run ${run.id}: building ${image.name} from ${source.hash} (${source.subject}) on engine ${lease.engine.name}`);
       logger.info({ engine: lease.engine.name, dockerfile: path.relative(source.dir, image.dockerfile) }, 'building image');
       try {
         finish(await buildOnEngine(context, image, lease.engine, result.tags, log, logger));

@@ -2,7 +2,7 @@ export type RunKind = 'rebuild' | 'validate' | 'nightly';
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
 export type ImageStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
 /** What an image's failure is blamed on. */
-export type FailureCause = 'build' | 'timeout' | 'registry' | 'engine' | 'parent' | 'cancelled';
+export type FailureCause = 'build' | 'timeout' | 'registry' | 'engine' | 'parent' | 'cancelled' | 'interrupted';
 
 export interface RunRecord {
   id: string;
