@@ -130,6 +130,8 @@ export async function main(argv: string[]): Promise<number> {
     .command('nightly')
     .description('Rebuild every image, then validate each one that built, as one nightly run.')
     .addOption(configOption())
+    .option('--repo <url-or-path>', 'git repository to build and validate from (source.repo)')
+    .option('--ref <ref>', 'branch, tag or commit to build and validate (source.ref)')
     .addOption(stateOption())
     .option('--json', 'print one JSON object with both runs and each image\'s results on stdout')
     .action(async (options) => {

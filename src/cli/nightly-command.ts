@@ -12,13 +12,15 @@ import { cancelOnSignals } from './signals.js';
 
 export interface NightlyFlags {
   config?: string;
+  repo?: string;
+  ref?: string;
   stateDir?: string;
   json?: boolean;
 }
 
 export async function runNightlyCommand(flags: NightlyFlags): Promise<number> {
   const env = readEnv();
-  const settings = loadSettings({ config: flags.config, stateDir: flags.stateDir }, env);
+  const settings = loadSettings({ config: flags.config, repo: flags.repo, ref: flags.ref, stateDir: flags.stateDir }, env);
   const logger = createLogger(process.env.DRYDOCK_LOG_LEVEL ?? 'warn');
   const pool = EnginePool.fromConfig(settings.engines, env, logger, settings.build.concurrency);
   // NOTE: test containers run on DOCKER_HOST; an image built on another engine of the pool must have been pushed.
