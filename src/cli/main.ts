@@ -12,6 +12,7 @@ import { runImagesCommand } from './images-command.js';
 import { runValidateCommand } from './validate-command.js';
 import { runNightlyCommand } from './nightly-command.js';
 import { runConstraintsCommand, runInventoryCommand } from './inventory-command.js';
+import { runPromoteCommand } from './promote-command.js';
 
 /** Exit status for a usage or configuration error. */
 export const EXIT_USAGE = 2;
@@ -132,10 +133,26 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(configOption())
     .option('--repo <url-or-path>', 'git repository to build and validate from (source.repo)')
     .option('--ref <ref>', 'branch, tag or commit to build and validate (source.ref)')
+    .option('--registry <location>', 'staging registry as host[:port]/namespace (registry.staging)')
     .addOption(stateOption())
     .option('--json', 'print one JSON object with both runs and each image\'s results on stdout')
     .action(async (options) => {
       status = await runNightlyCommand(options);
+    });
+
+  program
+    .command('promote')
+    .description('Copy a validated staging image to the production registry by digest, and open or update the tag-bump pull request.')
+    .argument('<image>', 'image name, such as ci_cpu')
+    .requiredOption('--tag <tag>', 'staging tag to promote, such as 2026-01-31-05-00-00-abc1234')
+    .option('--as <tag>', 'production tag to write (default the staging tag)')
+    .option('--force', 'promote although drydock did not build or validate the digest; the store records the override')
+    .option('--dry-run', 'show what would change and change nothing')
+    .addOption(configOption())
+    .addOption(stateOption())
+    .option('--json', 'print one JSON summary on stdout')
+    .action(async (image: string, options) => {
+      status = await runPromoteCommand(image, options);
     });
 
   const inventory = program

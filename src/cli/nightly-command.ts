@@ -14,13 +14,14 @@ export interface NightlyFlags {
   config?: string;
   repo?: string;
   ref?: string;
+  registry?: string;
   stateDir?: string;
   json?: boolean;
 }
 
 export async function runNightlyCommand(flags: NightlyFlags): Promise<number> {
   const env = readEnv();
-  const settings = loadSettings({ config: flags.config, repo: flags.repo, ref: flags.ref, stateDir: flags.stateDir }, env);
+  const settings = loadSettings({ config: flags.config, repo: flags.repo, ref: flags.ref, registry: flags.registry, stateDir: flags.stateDir }, env);
   const logger = createLogger(process.env.DRYDOCK_LOG_LEVEL ?? 'warn');
   const pool = EnginePool.fromConfig(settings.engines, env, logger, settings.build.concurrency);
   // NOTE: test containers run on DOCKER_HOST; an image built on another engine of the pool must have been pushed.
