@@ -61,7 +61,7 @@ export async function buildImage(docker: Docker, request: BuildRequest): Promise
     for await (const message of readJsonLines(response)) {
       if (typeof message.stream === 'string') {
         const step = /^Step \d+\/\d+ : .*/m.exec(message.stream)?.[0];
-        if (step) currentStep = step.trim();
+        if (step) currentStep = log.redact(step.trim());
         await log.write(message.stream);
       } else if (typeof message.status === 'string') {
         await log.write(`${message.id ? `${message.id}: ` : ''}${message.status}${message.progress ? ` ${message.progress}` : ''}\n`);
@@ -69,7 +69,7 @@ export async function buildImage(docker: Docker, request: BuildRequest): Promise
       const aux = message.aux as { ID?: string } | undefined;
       if (aux?.ID) imageId = aux.ID;
       if (message.error !== undefined) {
-        error = String((message.errorDetail as { message?: string } | undefined)?.message ?? message.error);
+        error = log.redact(String((message.errorDetail as { message?: string } | undefined)?.message ?? message.error));
         await log.write(`ERROR: ${error}\n`);
       }
     }

@@ -2,6 +2,7 @@ import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
 import { redactSecrets } from '../secrets.js';
+import { stripTerminalEscapes } from './terminal-escapes.js';
 
 const TAIL_LINES = 50;
 /** A line longer than this is cut into pieces, so output without newlines cannot fill memory. */
@@ -45,6 +46,11 @@ export class LogFile {
     await this.writeLine(`[drydock] ${message}`);
   }
 
+  /** Redacts `text` as the log's lines are, for messages taken from the same output. */
+  redact(text: string): string {
+    return redactSecrets(text, this.secrets);
+  }
+
   /** The last lines written, redacted, oldest first. */
   tail(count = TAIL_LINES): string[] {
     return this.tailLines.slice(-count);
@@ -64,7 +70,7 @@ export class LogFile {
   }
 
   private async writeLine(rawLine: string): Promise<void> {
-    const line = redactSecrets(rawLine, this.secrets);
+    const line = redactSecrets(stripTerminalEscapes(rawLine), this.secrets);
     this.tailLines.push(line);
     if (this.tailLines.length > TAIL_LINES) this.tailLines.shift();
     this.onLine?.(line);
