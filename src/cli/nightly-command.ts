@@ -56,7 +56,7 @@ export async function runNightlyCommand(flags: NightlyFlags): Promise<number> {
   }
 }
 
-/** The `--json` output of nightly: the nightly run, both runs it started, and each image's build and validate results. */
+/** Builds the `--json` output of nightly: the nightly run, both runs it started, and each image's build and validate results. */
 export function toNightlyJson({ run, rebuild, validate }: NightlyResult) {
   const builds = toJsonSummary(rebuild);
   const validations = new Map((validate?.images ?? []).map((image) => [image.record.image, toImageJson(image)]));

@@ -54,7 +54,7 @@ export async function runValidateCommand(flags: ValidateFlags): Promise<number> 
   }
 }
 
-/** The `--json` output of validate: the run, the rebuild it tested, then one entry per image. */
+/** Builds the `--json` output of validate: the run, the rebuild it tested, then one entry per image. */
 export function toValidateJson(result: ValidateResult) {
   return {
     run: toRunJson(result.run, { rebuildRunId: result.rebuildRun.id }),

@@ -81,7 +81,7 @@ const ImagesSection = z
 const absolutePath = z.string().regex(/^\//, 'must be an absolute path inside the container, such as /workspace');
 
 const ValidateSection = z.strictObject({
-  /** Where the sources of the validated commit are mounted in each test container. */
+  /** Mount point of the validated commit's sources in each test container. */
   workdir: absolutePath.default('/workspace'),
   /** Limit for each test command. */
   timeoutMinutes: minutes.default(120),
@@ -115,7 +115,7 @@ const ValidateSection = z.strictObject({
 });
 
 const ProductionSection = z.strictObject({
-  /** Where the images in use today live, as host[:port]/namespace. */
+  /** Registry location of the images in use today, as host[:port]/namespace. */
   registry: RegistryLocation,
   /** `same` keeps the image name (ci_cpu); `hyphen` turns underscores into hyphens (ci-cpu). */
   nameStyle: z.enum(['same', 'hyphen']).default('same'),

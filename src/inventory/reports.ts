@@ -33,7 +33,7 @@ export interface InventoryDiff {
   os: { from: string; to: string } | null;
 }
 
-/** The Python packages of an image's primary environment; empty when it has no Python. */
+/** Returns the Python packages of an image's primary environment, empty when it has no Python. */
 export function primaryPackages(inventory: Inventory): Record<string, string> {
   return inventory.python.find((environment) => environment.primary)?.packages ?? {};
 }

@@ -44,7 +44,7 @@ export async function takeInventory(
   return { inventory: parseInventoryOutput(output) };
 }
 
-/** A POSIX shell script, so that it also runs on busybox images. */
+/** Builds the inventory script in POSIX shell, so that it also runs on busybox images. */
 function inventoryScript(virtualenvs: string[]): string {
   const configured = virtualenvs.map((dir) => shellQuote(`${dir}/bin/python`)).join(' ');
   return `

@@ -21,7 +21,7 @@ export function comparePythonVersions(left: string, right: string): number {
   );
 }
 
-/** The highest of the versions, by `comparePythonVersions`. */
+/** Returns the highest of the versions, by `comparePythonVersions`. */
 export function highestVersion(versions: string[]): string | undefined {
   return [...versions].sort(comparePythonVersions).at(-1);
 }

@@ -44,9 +44,9 @@ const SETTLED = new Set(['passed', 'failed', 'error', 'cancelled', 'skipped']);
 /**
  * Runs the validate pipeline on the images of one rebuild run: each image
  * is pulled, inventoried and tested, and failing commands are rerun on the
- * production image. A failing image is recorded and the others go on;
- * problems that stop the whole run (an unknown run id, an engine that is
- * down) are thrown, and recorded on the run when it had started.
+ * production image. A failing image is recorded and the others go on.
+ * Problems that stop the whole run, such as an unknown run id or an engine
+ * that is down, are thrown, and recorded on the run when it had started.
  */
 export async function runValidate(options: ValidateOptions): Promise<ValidateResult> {
   const { settings, store, logger } = options;
@@ -137,9 +137,10 @@ export async function runValidate(options: ValidateOptions): Promise<ValidateRes
     results.set(build.image, await validateImage(context, build));
   });
 
-  const cancelled = options.signal.aborted;
   const allPassed = [...results.values()].every((result) => result.record.status === 'passed');
-  finishRun(run, cancelled ? 'cancelled' : allPassed ? 'succeeded' : 'failed', clock(), store, null);
+  let status: RunRecord['status'] = allPassed ? 'succeeded' : 'failed';
+  if (options.signal.aborted) status = 'cancelled';
+  finishRun(run, status, clock(), store, null);
   runLogger.info({ status: run.status }, 'validate run finished');
   return { run, rebuildRun, images: builds.map((build) => results.get(build.image)!) };
 }

@@ -29,7 +29,7 @@ export class InventoryStore {
     return row ? toInventory(row) : undefined;
   }
 
-  /** The newest inventory of each image, ordered by image name. */
+  /** Lists the newest inventory of each image, ordered by image name. */
   listLatest(): InventoryRecord[] {
     const rows = this.db
       .prepare(

@@ -23,7 +23,7 @@ export class ValidateStore {
     this.db.prepare('INSERT INTO validate_runs (run_id, rebuild_run_id) VALUES (?, ?)').run(runId, rebuildRunId);
   }
 
-  /** The rebuild run a validate run tested, or undefined for a run that is not a validate run. */
+  /** Returns the rebuild run a validate run tested, or undefined for a run that is not a validate run. */
   getRebuildRunOf(validateRunId: string): string | undefined {
     const row = this.db.prepare('SELECT rebuild_run_id FROM validate_runs WHERE run_id = ?').get(validateRunId) as Row | undefined;
     return row?.rebuild_run_id as string | undefined;
@@ -113,7 +113,7 @@ export class ValidateStore {
     return row !== undefined;
   }
 
-  /** The rebuild run that tagged one of its images `tag`, newest first when several did. */
+  /** Finds the rebuild run that tagged one of its images `tag`, the newest when several did. */
   findRunByTag(tag: string): string | undefined {
     const row = this.db
       .prepare(
@@ -125,7 +125,7 @@ export class ValidateStore {
     return row?.run_id as string | undefined;
   }
 
-  /** The newest rebuild run that built at least one image. */
+  /** Finds the newest rebuild run that built at least one image. */
   findLatestBuiltRun(): string | undefined {
     const row = this.db
       .prepare(

@@ -7,7 +7,7 @@ import { followProgress } from '../engine/progress.js';
 import { findRegistryAuth, registryHostOf } from '../registry/credentials.js';
 import type { ImageResultRecord } from '../store/types.js';
 
-/** Longest time a pull of one image may take before it counts as failed. */
+/** Maximum time a pull of one image may take before it counts as failed. */
 const PULL_TIMEOUT_MS = 60 * 60_000;
 
 export type ImageSource = { ok: true; reference: string } | { ok: false; error: string; cause: 'registry' | 'engine' };
@@ -45,7 +45,7 @@ export async function resolveStagingImage(
   return { ok: true, reference: build.imageId };
 }
 
-/** The production reference of an image: `<production.registry>/<name>:<production.tag>`. */
+/** Returns the production reference of an image: `<production.registry>/<name>:<production.tag>`. */
 export function productionReference(settings: Settings, image: string): string | undefined {
   const production = settings.production;
   if (!production) return undefined;
@@ -58,7 +58,7 @@ export type ProductionSource = { ok: true; reference: string; note: string | nul
 
 /**
  * Pulls the production image of `image`. When the pull fails but the
- * engine holds an older copy, that copy is used and the note says so.
+ * engine has an older copy, that copy is used and the note reports it.
  */
 export async function resolveProductionImage(
   docker: Docker,

@@ -3,7 +3,7 @@ import type { RunRecord } from '../store/types.js';
 import type { CommandResultRecord } from '../store/validate-types.js';
 import type { ImageValidation } from './validate-image.js';
 
-/** One image's validation in `--json` output. */
+/** Converts one image's validation to its `--json` form. */
 export function toImageJson({ record, commands, inventory }: ImageValidation) {
   return {
     name: record.image,
@@ -53,7 +53,7 @@ function summarizeInventory(inventory: InventoryRecord) {
   };
 }
 
-/** The `--json` form of a run header. */
+/** Converts a run header to its `--json` form. */
 export function toRunJson(run: RunRecord, extra: Record<string, unknown> = {}) {
   return {
     id: run.id,
@@ -68,7 +68,7 @@ export function toRunJson(run: RunRecord, extra: Record<string, unknown> = {}) {
   };
 }
 
-/** A short text line per command for the terminal summary. */
+/** Formats a short text line per command for the terminal summary. */
 export function formatImageLines(validation: ImageValidation): string[] {
   const { record, commands } = validation;
   const lines = [`  ${record.image}: ${record.status}${record.error && record.status !== 'failed' ? ` (${record.error})` : ''}`];

@@ -17,7 +17,7 @@ export async function addWorktree(stateDir: string, commit: string, dir: string,
     });
   }
   if (!/^[0-9a-f]{7,64}$/.test(commit)) {
-    throw new ConfigError(`the store holds ${JSON.stringify(commit)} as the built commit, which is not a commit hash`, {
+    throw new ConfigError(`invalid commit ${JSON.stringify(commit)} recorded for the build: not a commit hash`, {
       fix: 'validate another rebuild run with --run',
     });
   }
