@@ -213,4 +213,37 @@ export const MIGRATIONS: readonly string[] = [
     last_fired_for   TEXT NOT NULL
   );
   `,
+  `
+  CREATE TABLE promotions (
+    id                     INTEGER PRIMARY KEY AUTOINCREMENT,
+    at                     TEXT NOT NULL,
+    requested_by           TEXT NOT NULL,
+    trigger                TEXT NOT NULL,
+    image                  TEXT NOT NULL,
+    staging_reference      TEXT NOT NULL,
+    digest                 TEXT,
+    production_references  TEXT NOT NULL DEFAULT '[]',
+    rebuild_run_id         TEXT,
+    validate_run_id        TEXT,
+    outcome                TEXT NOT NULL,
+    forced                 INTEGER NOT NULL DEFAULT 0,
+    overridden             TEXT NOT NULL DEFAULT '[]',
+    method                 TEXT,
+    error                  TEXT,
+    pull_request_url       TEXT
+  );
+  CREATE INDEX promotions_image ON promotions (image, at);
+
+  CREATE TABLE audit_log (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    at        TEXT NOT NULL,
+    actor     TEXT NOT NULL,
+    trigger   TEXT NOT NULL,
+    action    TEXT NOT NULL,
+    subject   TEXT NOT NULL,
+    outcome   TEXT NOT NULL,
+    details   TEXT NOT NULL DEFAULT '{}'
+  );
+  CREATE INDEX audit_log_at ON audit_log (at);
+  `,
 ];
