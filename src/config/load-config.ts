@@ -118,7 +118,13 @@ function readConfigFile(file: string): Record<string, unknown> {
     throw new ConfigError(`invalid YAML in ${file}: ${first.message}`, { fix: 'correct the YAML syntax at that line' });
   }
 
-  const value: unknown = document.toJS();
+  let value: unknown;
+  try {
+    value = document.toJS();
+  } catch (error) {
+    // The yaml package stops alias bombs (a few lines expanding to gigabytes) here.
+    throw new ConfigError(`invalid YAML in ${file}: ${(error as Error).message}`, { fix: 'write the values out instead of nesting many YAML aliases' });
+  }
   if (value === null || value === undefined) return {};
   if (typeof value !== 'object' || Array.isArray(value)) {
     throw new ConfigError(`invalid config in ${file}: the top level must be a mapping of keys, got ${describeValue(value)}`, {

@@ -36,7 +36,13 @@ export function readComposeFile(file: string, displayPath: string, environment: 
       fix: 'correct the YAML syntax at that line',
     });
   }
-  const root: unknown = document.toJS();
+  let root: unknown;
+  try {
+    root = document.toJS();
+  } catch (error) {
+    // The yaml package stops alias bombs (a few lines expanding to gigabytes) here.
+    throw new ConfigError(`invalid YAML in Compose file ${displayPath}: ${(error as Error).message}`, { fix: 'write the values out instead of nesting many YAML aliases' });
+  }
   if (!isMapping(root) || !isMapping(root.services)) {
     throw new ConfigError(`Compose file ${displayPath} has no services: mapping`, {
       fix: 'point images.compose at a Compose file with a top-level services: section',
