@@ -1,4 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { stripTerminalEscapes } from '../build/terminal-escapes.js';
 
 /** Bytes read from the end of a log: enough for a few hundred lines of build output. */
 const TAIL_BYTES = 128 * 1024;
@@ -7,7 +8,9 @@ const TIMESTAMP_PREFIX = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z /;
 
 /**
  * Reads the last `maxLines` lines of a log file without loading the whole
- * file, and strips the UTC timestamp drydock puts at the start of each line.
+ * file, and strips the UTC timestamp drydock puts at the start of each line
+ * and any terminal colour codes, which logs written by older drydock
+ * versions still hold.
  * Returns an empty list when the file does not exist.
  */
 export function readLogTail(file: string, maxLines: number): string[] {
@@ -28,7 +31,7 @@ export function readLogTail(file: string, maxLines: number): string[] {
     // The first line is usually cut in the middle when the file is larger than the tail.
     if (size > length) lines.shift();
     if (lines.at(-1) === '') lines.pop();
-    return lines.slice(-maxLines).map(stripTimestamp);
+    return lines.slice(-maxLines).map((line) => stripTerminalEscapes(stripTimestamp(line)));
   } finally {
     closeSync(descriptor);
   }
