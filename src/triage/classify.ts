@@ -34,6 +34,9 @@ export const CLASS_PATTERNS: readonly (readonly [FailureClass, readonly RegExp[]
       /The repository '.*' is not signed/i,
       /\bGPG error\b/,
       /gpg: .*\b(?:expired|no valid OpenPGP data)/i,
+      // apt-key needs GnuPG, which minimal base images leave out, and newer apt releases no longer ship apt-key.
+      /gnupg, gnupg2 and gnupg1 do not seem to be installed/,
+      /\bapt-key: (?:command )?not found/,
     ],
   ],
   [
