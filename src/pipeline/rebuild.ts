@@ -188,7 +188,8 @@ async function buildAll(context: ImageContext): Promise<Map<string, ImageResultR
 async function processImage(context: ImageContext, image: CatalogImage, report: (result: ImageResultRecord) => void): Promise<void> {
   const { options, run, source } = context;
   const logger = context.logger.child({ image: image.name });
-  const started = context.clock();
+  // Reset when the first engine slot is granted, so the duration leaves out the wait for a slot.
+  let started = context.clock();
   const repository = repositoryFor(image.name, options.settings.registry.staging);
   const log = new LogFile(path.join(context.logDir, `${image.name}.build.log`), { secrets: secretValues() });
   const result: ImageResultRecord = {
@@ -212,6 +213,10 @@ async function processImage(context: ImageContext, image: CatalogImage, report: 
         exclude: failedEngines,
         signal: options.signal,
       });
+      if (attempt === 1) {
+        started = context.clock();
+        result.startedAt = started.toISOString();
+      }
       result.engine = lease.engine.name;
       report({ ...result });
       await log.note(`run ${run.id}: building ${image.name} from ${source.hash} (${source.subject}) on engine ${lease.engine.name}`);
