@@ -14,6 +14,9 @@ export interface DrydockEnv {
   configPath: string | undefined;
   stateDir: string | undefined;
   stagingRegistry: string | undefined;
+  /** Credentials for the production registry that `drydock promote` pushes to; never used for staging. */
+  productionRegistryUsername: string | undefined;
+  productionRegistryPassword: string | undefined;
   /** Token for filing GitHub issues; drydock files none without it. */
   githubToken: string | undefined;
   /** GitHub's REST API address, for GitHub Enterprise Server (default https://api.github.com). */
@@ -37,6 +40,8 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): DrydockEnv {
     configPath: value('DRYDOCK_CONFIG'),
     stateDir: value('DRYDOCK_STATE_DIR'),
     stagingRegistry: value('DRYDOCK_STAGING_REGISTRY'),
+    productionRegistryUsername: value('DRYDOCK_PRODUCTION_REGISTRY_USERNAME'),
+    productionRegistryPassword: value('DRYDOCK_PRODUCTION_REGISTRY_PASSWORD'),
     githubToken: value('GITHUB_TOKEN'),
     githubApiUrl: value('GITHUB_API_URL'),
     discordToken: value('DISCORD_TOKEN'),

@@ -122,6 +122,51 @@ const ProductionSection = z.strictObject({
   tag: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'must be a Docker tag').default('latest'),
 });
 
+const dockerTag = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'must be a Docker tag: letters, digits, "_", "." and "-", up to 128 characters');
+
+/** The line pattern a tag-bump pull request uses when `promote.pullRequest.pattern` is unset: any `<production repository>:<tag>`. */
+export const DEFAULT_BUMP_PATTERN = '(?<![\\w./-]){repository}:(?<tag>[\\w][\\w.-]{0,127})';
+
+const PullRequestSection = z.strictObject({
+  /** The repository to open the pull request in, as owner/name; unset means github.repo. */
+  repo: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'must be owner/name, such as apache/tvm').optional(),
+  /** The file that names the CI image tags, relative to the repository root, such as ci/jenkins/docker-images.ini. */
+  path: z
+    .string({ error: 'set it to the file that names the image tags, such as ci/jenkins/docker-images.ini' })
+    .min(1)
+    .refine((file) => !file.startsWith('/') && !file.split('/').includes('..'), 'must be a path relative to the repository root, without ".."'),
+  /**
+   * A regular expression (JavaScript syntax, multi-line) that finds the tag to
+   * replace, in a named group `tag`. `{image}` stands for the image name and
+   * `{repository}` for its production repository, both matched literally.
+   */
+  pattern: z
+    .string()
+    .superRefine((pattern, context) => {
+      if (!pattern.includes('(?<tag>')) context.addIssue({ code: 'custom', message: 'must capture the tag in a named group (?<tag>...)', input: pattern });
+      try {
+        new RegExp(pattern.replaceAll('{image}', 'x').replaceAll('{repository}', 'x'), 'gm');
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: `is not a valid regular expression: ${(error as Error).message}`, input: pattern });
+      }
+    })
+    .default(DEFAULT_BUMP_PATTERN),
+  /** The branch the pull request merges into; unset means the repository's default branch. */
+  base: z.string().min(1).optional(),
+  /** The branch drydock commits the bump to; one open pull request from it is updated with each promotion. */
+  branch: z.string().regex(/^[A-Za-z0-9._/-]+$/, 'must be a branch name').default('drydock/bump-image-tags'),
+});
+
+const PromoteSection = z.strictObject({
+  /** `registry` copies the digest through the registry API; `engine` pulls, tags and pushes it with the Docker engine. */
+  method: z.enum(['registry', 'engine']).default('registry'),
+  /** Production tags that also move to the promoted digest, such as [latest]. */
+  extraTags: z.array(dockerTag).default([]),
+  /** Opens or updates a pull request that bumps the promoted tag in the file the project's CI reads. */
+  pullRequest: PullRequestSection.optional(),
+});
+export type PromoteSection = z.infer<typeof PromoteSection>;
+
 const EngineEntry = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'must be lower-case letters, digits, ".", "_" or "-"'),
   /** `unix:///path`, `tcp://host:port` (TLS from `tlsDir` or DOCKER_CERT_PATH) or `ssh://user@host`. */
@@ -193,6 +238,8 @@ const DiscordSection = z.strictObject({
   onShutdown: z.enum(['finish', 'cancel']).default('cancel'),
   /** The summary message is edited at most once in this many seconds while a run goes on. */
   summaryEditSeconds: z.number().min(1, 'must be 1 second or more').max(300).default(5),
+  /** A nightly's final summary shows the dashboard's matrix of this many days as a PNG; 0 attaches none. */
+  summaryMatrixDays: z.number().int('must be a whole number of days').min(0, 'must be 0 (no image) or more').max(90, 'must be at most 90 days').default(14),
 });
 export type DiscordSection = z.infer<typeof DiscordSection>;
 
@@ -276,6 +323,7 @@ export const DrydockConfig = z.strictObject({
     .refine((list) => new Set(list.map((entry) => entry.name)).size === list.length, 'must give each engine a different name')
     .optional(),
   production: ProductionSection.optional(),
+  promote: PromoteSection.prefault({}),
   dashboard: DashboardSection.prefault({}),
   github: GitHubSection.optional(),
   discord: DiscordSection.optional(),
