@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -36,6 +37,23 @@ export interface InjectedFault {
   applyFirst?: boolean;
 }
 
+/** A pull request of the fake repository. */
+export interface FakePullRequest {
+  number: number;
+  title: string;
+  body: string;
+  head: string;
+  base: string;
+  state: 'open' | 'closed';
+}
+
+/** The fake repository's git data: branches, each pointing to a commit, and each commit's files. */
+export interface FakeGitData {
+  defaultBranch: string;
+  branches: Map<string, string>;
+  commits: Map<string, Map<string, string>>;
+}
+
 export interface FakeGitHub {
   /** The API base URL, such as http://127.0.0.1:41234. */
   url: string;
@@ -48,6 +66,12 @@ export interface FakeGitHub {
   failNext(fault: InjectedFault): void;
   /** Adds an issue as if someone filed it earlier. */
   addIssue(fields: Partial<FakeIssue> & Pick<FakeIssue, 'title' | 'body'>): FakeIssue;
+  pulls: FakePullRequest[];
+  git: FakeGitData;
+  /** Commits `files` on `branch` (created from nothing when new) and returns the commit's sha. */
+  commitFiles(branch: string, files: Record<string, string>): string;
+  /** The text of a file on a branch, or undefined. */
+  readFile(branch: string, file: string): string | undefined;
   /** Throws when a request matched no route or an injected fault was never used. */
   verify(): void;
   stop(): Promise<void>;
@@ -59,7 +83,9 @@ const DEFAULT_PAGE_SIZE = 30;
 /**
  * Starts a strict fake of the GitHub REST routes drydock uses, on a free
  * port of 127.0.0.1: list, read, create and update issues of one
- * repository, and list and create their comments. It checks the token,
+ * repository, and list and create their comments; read the repository, list,
+ * open and update pull requests, read, create and force-move branches, and
+ * read and commit files. It checks the token,
  * records every request, answers any other request with 404 and lists it
  * in `unexpected`, and answers injected 5xx and 429 errors on demand.
  */
@@ -72,6 +98,35 @@ export async function startFakeGitHub(options: { repo?: string; token?: string }
   const faults: (InjectedFault & { remaining: number })[] = [];
   let nextCommentId = 1000;
   let url = '';
+  const pulls: FakePullRequest[] = [];
+  const git: FakeGitData = { defaultBranch: 'main', branches: new Map(), commits: new Map() };
+  let commitCounter = 0;
+  const storeCommit = (files: Map<string, string>) => {
+    const sha = createHash('sha1').update(`commit ${++commitCounter}`).digest('hex');
+    git.commits.set(sha, files);
+    return sha;
+  };
+  const filesOf = (branch: string) => {
+    const sha = git.branches.get(branch);
+    return sha === undefined ? undefined : git.commits.get(sha);
+  };
+  const commitFiles: FakeGitHub['commitFiles'] = (branch, files) => {
+    const next = new Map(filesOf(branch) ?? []);
+    for (const [name, text] of Object.entries(files)) next.set(name, text);
+    const sha = storeCommit(next);
+    git.branches.set(branch, sha);
+    return sha;
+  };
+  const pullJson = (pull: FakePullRequest) => ({
+    number: pull.number,
+    id: 700_000 + pull.number,
+    html_url: `${url}/${repo}/pull/${pull.number}`,
+    title: pull.title,
+    body: pull.body,
+    state: pull.state,
+    head: { ref: pull.head, label: `${repo.split('/')[0]}:${pull.head}` },
+    base: { ref: pull.base },
+  });
 
   const issueJson = (issue: FakeIssue) => ({
     number: issue.number,
@@ -175,6 +230,109 @@ export async function startFakeGitHub(options: { repo?: string; token?: string }
         return [201, commentJson(issue, comment)];
       },
     ],
+    [
+      'GET',
+      new RegExp(`^${repoPath}$`),
+      () => [200, { full_name: repo, default_branch: git.defaultBranch }],
+    ],
+    [
+      'GET',
+      new RegExp(`^${repoPath}/pulls$`),
+      (_match, query) => {
+        const state = query.state ?? 'open';
+        const head = query.head?.includes(':') ? query.head.slice(query.head.indexOf(':') + 1) : query.head;
+        const matching = pulls
+          .filter((pull) => state === 'all' || pull.state === state)
+          .filter((pull) => head === undefined || pull.head === head)
+          .filter((pull) => query.base === undefined || pull.base === query.base);
+        return [200, matching.map(pullJson)];
+      },
+    ],
+    [
+      'POST',
+      new RegExp(`^${repoPath}/pulls$`),
+      (_match, _query, body) => {
+        const head = String(body.head ?? '');
+        const base = String(body.base ?? '');
+        if (!git.branches.has(head) || !git.branches.has(base)) return [422, { message: 'Validation Failed', errors: [{ resource: 'PullRequest', field: 'head', code: 'invalid' }] }];
+        if (pulls.some((pull) => pull.state === 'open' && pull.head === head && pull.base === base)) {
+          return [422, { message: 'Validation Failed', errors: [{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${head}.` }] }];
+        }
+        const pull: FakePullRequest = { number: issues.length + pulls.length + 1, title: String(body.title ?? ''), body: String(body.body ?? ''), head, base, state: 'open' };
+        pulls.push(pull);
+        return [201, pullJson(pull)];
+      },
+    ],
+    [
+      'PATCH',
+      new RegExp(`^${repoPath}/pulls/(\\d+)$`),
+      (match, _query, body) => {
+        const pull = pulls.find((entry) => entry.number === Number(match[1]));
+        if (!pull) return [404, { message: 'Not Found' }];
+        if (typeof body.title === 'string') pull.title = body.title;
+        if (typeof body.body === 'string') pull.body = body.body;
+        if (body.state === 'open' || body.state === 'closed') pull.state = body.state;
+        return [200, pullJson(pull)];
+      },
+    ],
+    [
+      'GET',
+      new RegExp(`^${repoPath}/git/ref/heads/(.+)$`),
+      (match) => {
+        const sha = git.branches.get(match[1]!);
+        return sha ? [200, { ref: `refs/heads/${match[1]}`, object: { sha, type: 'commit' } }] : [404, { message: 'Not Found' }];
+      },
+    ],
+    [
+      'POST',
+      new RegExp(`^${repoPath}/git/refs$`),
+      (_match, _query, body) => {
+        const name = String(body.ref ?? '').replace(/^refs\/heads\//, '');
+        const sha = String(body.sha ?? '');
+        if (git.branches.has(name)) return [422, { message: 'Reference already exists' }];
+        if (!git.commits.has(sha)) return [422, { message: 'Object does not exist' }];
+        git.branches.set(name, sha);
+        return [201, { ref: `refs/heads/${name}`, object: { sha, type: 'commit' } }];
+      },
+    ],
+    [
+      'PATCH',
+      new RegExp(`^${repoPath}/git/refs/heads/(.+)$`),
+      (match, _query, body) => {
+        const name = match[1]!;
+        const sha = String(body.sha ?? '');
+        if (!git.branches.has(name)) return [422, { message: 'Reference does not exist' }];
+        if (!git.commits.has(sha)) return [422, { message: 'Object does not exist' }];
+        if (body.force !== true) return [422, { message: 'Update is not a fast forward' }];
+        git.branches.set(name, sha);
+        return [200, { ref: `refs/heads/${name}`, object: { sha, type: 'commit' } }];
+      },
+    ],
+    [
+      'GET',
+      new RegExp(`^${repoPath}/contents/(.+)$`),
+      (match, query) => {
+        const branch = query.ref ?? git.defaultBranch;
+        const text = filesOf(branch)?.get(match[1]!);
+        if (text === undefined) return [404, { message: 'Not Found' }];
+        return [200, { type: 'file', path: match[1], sha: blobSha(text), encoding: 'base64', content: Buffer.from(text).toString('base64') }];
+      },
+    ],
+    [
+      'PUT',
+      new RegExp(`^${repoPath}/contents/(.+)$`),
+      (match, _query, body) => {
+        const branch = String(body.branch ?? git.defaultBranch);
+        const files = filesOf(branch);
+        if (!files) return [404, { message: 'Branch not found' }];
+        const current = files.get(match[1]!);
+        if (current !== undefined && body.sha !== blobSha(current)) return [409, { message: `${match[1]} does not match ${String(body.sha)}` }];
+        if (current === undefined && body.sha !== undefined) return [422, { message: 'sha was given for a new file' }];
+        const text = Buffer.from(String(body.content ?? ''), 'base64').toString('utf8');
+        const sha = commitFiles(branch, { [match[1]!]: text });
+        return [current === undefined ? 201 : 200, { content: { path: match[1], sha: blobSha(text) }, commit: { sha, message: body.message } }];
+      },
+    ],
   ];
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
@@ -183,7 +341,8 @@ export async function startFakeGitHub(options: { repo?: string; token?: string }
     const text = await readBody(request);
     const body = text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
     const method = request.method ?? 'GET';
-    const record: RecordedRequest = { method, path: parsed.pathname, query, body, authorization: request.headers.authorization, status: 0 };
+    const pathname = decodeURIComponent(parsed.pathname);
+    const record: RecordedRequest = { method, path: pathname, query, body, authorization: request.headers.authorization, status: 0 };
     requests.push(record);
 
     const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
@@ -197,22 +356,22 @@ export async function startFakeGitHub(options: { repo?: string; token?: string }
       return;
     }
 
-    const route = routes.find(([routeMethod, pattern]) => routeMethod === method && pattern.test(parsed.pathname));
+    const route = routes.find(([routeMethod, pattern]) => routeMethod === method && pattern.test(pathname));
     if (!route) {
       unexpected.push(record);
-      send(404, { message: `the fake GitHub has no route for ${method} ${parsed.pathname}` });
+      send(404, { message: `the fake GitHub has no route for ${method} ${pathname}` });
       return;
     }
 
-    const fault = faults.find((entry) => entry.remaining > 0 && entry.method === method && entry.path.test(parsed.pathname));
+    const fault = faults.find((entry) => entry.remaining > 0 && entry.method === method && entry.path.test(pathname));
     if (fault) {
       fault.remaining--;
-      if (fault.applyFirst) route[2](route[1].exec(parsed.pathname)!, query, body);
+      if (fault.applyFirst) route[2](route[1].exec(pathname)!, query, body);
       send(fault.status, { message: fault.status === 429 ? 'API rate limit exceeded' : 'Bad Gateway' }, fault.retryAfter === undefined ? {} : { 'retry-after': String(fault.retryAfter) });
       return;
     }
 
-    const [status, payload] = route[2](route[1].exec(parsed.pathname)!, query, body);
+    const [status, payload] = route[2](route[1].exec(pathname)!, query, body);
     send(status, payload);
   };
 
@@ -234,6 +393,10 @@ export async function startFakeGitHub(options: { repo?: string; token?: string }
     issues,
     failNext: (fault) => faults.push({ ...fault, remaining: fault.times ?? 1 }),
     addIssue,
+    pulls,
+    git,
+    commitFiles,
+    readFile: (branch, file) => filesOf(branch)?.get(file),
     verify() {
       if (unexpected.length > 0) {
         throw new Error(`the fake GitHub received unexpected requests: ${unexpected.map((entry) => `${entry.method} ${entry.path}`).join(', ')}`);
@@ -250,6 +413,12 @@ export async function startFakeGitHub(options: { repo?: string; token?: string }
         server.closeAllConnections();
       }),
   };
+}
+
+/** The sha git gives a file's content, as GitHub's contents API reports it. */
+function blobSha(text: string): string {
+  const bytes = Buffer.from(text, 'utf8');
+  return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
 }
 
 async function readBody(request: IncomingMessage): Promise<string> {
