@@ -1,4 +1,5 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, realpathSync } from 'node:fs';
+import path from 'node:path';
 import { stat } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -27,6 +28,31 @@ export interface LogSource {
  * comes from the store, never from the request, so no URL can name another file.
  */
 export function findLogSource(context: DashboardContext, runId: string, image: string, kind: LogKind): LogSource | string {
+  const source = findRecordedLog(context, runId, image, kind);
+  if (typeof source === 'string' || isInsideLogsFolder(context, source.file)) return source;
+
+  context.logger.warn({ runId, image, kind, file: source.file }, 'log path outside the state directory refused');
+  return `the log of ${image} in run ${runId} is outside the state directory's logs folder`;
+}
+
+/**
+ * True when `file`, with symbolic links resolved, lies in `<state>/logs`:
+ * a store edited by hand or by a bug cannot make the dashboard serve any
+ * other file of the machine.
+ */
+function isInsideLogsFolder(context: DashboardContext, file: string): boolean {
+  const logsFolder = path.join(path.dirname(context.data.store.db.name), 'logs');
+  try {
+    const realFile = realpathSync(file);
+    const realFolder = realpathSync(logsFolder);
+    return realFile.startsWith(realFolder + path.sep);
+  } catch {
+    // A missing file or folder: let the route report the missing log as it does.
+    return path.resolve(file).startsWith(path.resolve(logsFolder) + path.sep);
+  }
+}
+
+function findRecordedLog(context: DashboardContext, runId: string, image: string, kind: LogKind): LogSource | string {
   const { store, queries } = context.data;
   const run = store.getRun(runId);
   if (!run) return `no run ${runId} is recorded`;
