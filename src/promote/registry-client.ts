@@ -290,6 +290,7 @@ export class RegistryClient {
       throw new RegistryRequestError(this.host, `${this.options.role} registry ${this.host} sent an authentication challenge drydock cannot answer: ${header ?? '(none)'}`, 401, 'UNAUTHORIZED');
     }
 
+    // NOTE: the tests cover basic auth on a real registry; this bearer-token path has not run against a real token service.
     const realm = new URL(challenge.params.realm);
     if (challenge.params.service) realm.searchParams.set('service', challenge.params.service);
     for (const scope of scopes) realm.searchParams.append('scope', scope);
