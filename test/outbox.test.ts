@@ -206,3 +206,104 @@ test('lost create response is not posted twice', async () => {
   expect(creates[1]!.body.enforce_nonce).toBe(true);
   expect(fake.messagesIn(fake.channelId)).toHaveLength(1);
 });
+
+/** Ten minutes: longer than the nonce window of the outbox and of the fake Discord. */
+const LONG_OUTAGE_MS = 10 * 60_000;
+
+test('lost create after a long outage is found, not reposted', async () => {
+  const clock = new ManualClock();
+  fake.now = clock.now;
+  const outbox = openOutbox(clock);
+  fake.addFaults({ method: 'POST', path: /messages$/, status: 502, afterServing: true });
+  outbox.enqueue({ messageKey: 'summary:long', action: 'create', channelId: fake.channelId, payload: { content: '', embeds: [{ title: 'Nightly x: running', description: 'dc_a …' }] } });
+  outbox.enqueue({ messageKey: 'summary:long', action: 'edit', channelId: fake.channelId, payload: { content: '', embeds: [{ title: 'Nightly x: succeeded', description: 'dc_a ✓' }] } });
+  // Another bot message posted in the meantime is not taken for it.
+  outbox.enqueue({ messageKey: 'note:other', action: 'create', channelId: fake.channelId, payload: { content: 'unrelated' } });
+  await outbox.deliverDue();
+  expect(fake.messagesIn(fake.channelId)).toHaveLength(2);
+
+  clock.advance(LONG_OUTAGE_MS);
+  await deliverAll(outbox, clock);
+
+  const messages = fake.messagesIn(fake.channelId);
+  expect(messages).toHaveLength(2);
+  const summary = messages.find((message) => message.embeds[0]?.title?.startsWith('Nightly'))!;
+  expect(summary.embeds[0].title).toBe('Nightly x: succeeded');
+  expect(outbox.messageIdOf('summary:long')).toBe(summary.id);
+  const lookups = fake.requestsTo('GET', /^\/channels\/\d+\/messages$/);
+  expect(lookups).toHaveLength(1);
+  expect(lookups[0]!.query.get('limit')).toBe('100');
+  expect(BigInt(lookups[0]!.query.get('after')!)).toBeLessThan(BigInt(summary.id));
+  expect(fake.requestsTo('POST', /messages$/)).toHaveLength(2);
+  fake.assertClean();
+});
+
+test('create never posted is sent after the lookup', async () => {
+  const clock = new ManualClock();
+  fake.now = clock.now;
+  const outbox = openOutbox(clock);
+  fake.addFaults({ method: 'POST', path: /messages$/, status: 500 });
+  outbox.enqueue({ messageKey: 'note:never', action: 'create', channelId: fake.channelId, payload: { content: 'posted once' } });
+  await outbox.deliverDue();
+  expect(fake.messagesIn(fake.channelId)).toHaveLength(0);
+
+  clock.advance(LONG_OUTAGE_MS);
+  await deliverAll(outbox, clock);
+
+  expect(fake.messagesIn(fake.channelId).map((message) => message.content)).toEqual(['posted once']);
+  expect(fake.requestsTo('GET', /^\/channels\/\d+\/messages$/)).toHaveLength(1);
+  expect(fake.requestsTo('GET', /^\/users\/@me$/)).toHaveLength(1);
+  fake.assertClean();
+});
+
+test('lookup pages past a busy channel', async () => {
+  const clock = new ManualClock();
+  fake.now = clock.now;
+  const outbox = openOutbox(clock);
+  // 150 older bot messages fill the first page of the listing after the item's time.
+  for (let index = 0; index < 150; index++) fake.postAsBot(fake.channelId, { content: `hay ${index}` });
+  fake.addFaults({ method: 'POST', path: /messages$/, status: 502, afterServing: true });
+  outbox.enqueue({ messageKey: 'note:busy', action: 'create', channelId: fake.channelId, payload: { content: 'needle' } });
+  await outbox.deliverDue();
+
+  clock.advance(LONG_OUTAGE_MS);
+  await deliverAll(outbox, clock);
+
+  expect(fake.messagesIn(fake.channelId).filter((message) => message.content === 'needle')).toHaveLength(1);
+  expect(fake.requestsTo('GET', /^\/channels\/\d+\/messages$/)).toHaveLength(2);
+  expect(outbox.pendingCount()).toBe(0);
+  fake.assertClean();
+});
+
+test('edit with a file uploads it as an attachment', async () => {
+  const clock = new ManualClock();
+  const outbox = openOutbox(clock);
+  const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
+
+  outbox.enqueue({ messageKey: 'summary:file', action: 'create', channelId: fake.channelId, payload: { content: 'started' } });
+  outbox.enqueue({
+    messageKey: 'summary:file',
+    action: 'edit',
+    channelId: fake.channelId,
+    payload: { content: 'done', embeds: [{ title: 't', image: { url: 'attachment://matrix.png' } }], attachments: [{ id: 0, filename: 'matrix.png' }], files: [{ name: 'matrix.png', base64: png.toString('base64') }] },
+  });
+  await deliverAll(outbox, clock);
+
+  const message = fake.messagesIn(fake.channelId)[0]!;
+  expect(message.attachments).toHaveLength(1);
+  expect(message.attachments[0]!.filename).toBe('matrix.png');
+  expect(message.attachments[0]!.data.equals(png)).toBe(true);
+  expect(message.embeds[0].image.url).toBe('attachment://matrix.png');
+  fake.assertClean();
+});
+
+test('fake rejects an image without its upload', async () => {
+  const clock = new ManualClock();
+  const outbox = openOutbox(clock);
+
+  outbox.enqueue({ messageKey: 'note:noimage', action: 'create', channelId: fake.channelId, payload: { embeds: [{ title: 't', image: { url: 'attachment://missing.png' } }] } });
+  const pass = await outbox.deliverDue();
+
+  expect(pass.failed).toBe(1);
+  expect(fake.messagesIn(fake.channelId)).toHaveLength(0);
+});

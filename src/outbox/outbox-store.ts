@@ -60,6 +60,11 @@ export class OutboxStore {
     return (row.failed ?? 0) > 0 && (row.alive ?? 0) === 0;
   }
 
+  /** True when a delivered create or thread of any key got this message id. */
+  isRecordedMessage(messageId: string): boolean {
+    return this.db.prepare('SELECT 1 FROM outbox_messages WHERE message_id = ?').get(messageId) !== undefined;
+  }
+
   findMessage(messageKey: string): DeliveredMessage | undefined {
     const row = this.db.prepare('SELECT * FROM outbox_messages WHERE message_key = ?').get(messageKey) as Row | undefined;
     return row ? { messageKey: row.message_key as string, channelId: row.channel_id as string, messageId: row.message_id as string } : undefined;
@@ -116,5 +121,6 @@ function toItem(row: Row): OutboxItem {
     attempts: row.attempts as number,
     nextAttemptAt: row.next_attempt_at as number,
     lastError: row.last_error as string | null,
+    createdAt: Date.parse(row.created_at as string),
   };
 }

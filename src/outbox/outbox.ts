@@ -1,5 +1,6 @@
 import type { Logger } from '../logger.js';
 import { classifyDeliveryError, isThreadAlreadyCreated } from './delivery-error.js';
+import { findEarlierCreate, NONCE_WINDOW_MS } from './find-earlier-create.js';
 import type { OutboxStore } from './outbox-store.js';
 import type { MessageBody, OutboxAction, OutboxItem, OutboxTransport } from './types.js';
 
@@ -42,7 +43,9 @@ export interface DeliveryPass {
  *
  * A create is sent with a nonce and `enforce_nonce`, so when a response is
  * lost and the create is sent again, Discord returns the first message
- * instead of posting a second one. Starting a thread twice fails with code
+ * instead of posting a second one. Discord keeps nonces for a few minutes
+ * only, so a create added longer ago than that is first looked for in the
+ * channel and, when found, recorded instead of sent again. Starting a thread twice fails with code
  * 160004, which the outbox takes as success, because a thread started on a
  * message has that message's id.
  */
@@ -203,7 +206,7 @@ export class Outbox {
     const payload = JSON.parse(this.resolve(JSON.stringify(item.payload))) as MessageBody;
 
     try {
-      const created = await this.send(item, channelId, payload);
+      const created = await this.send(item, channelId, payload, logger);
       this.store.markDelivered(item, new Date(this.clock.now()), created);
       logger.info({ channelId, messageId: created?.messageId, attempts: item.attempts + 1 }, 'notification delivered');
       return 'delivered';
@@ -212,9 +215,29 @@ export class Outbox {
     }
   }
 
-  private async send(item: OutboxItem, channelId: string, payload: MessageBody): Promise<{ channelId: string; messageId: string } | undefined> {
+  /**
+   * Returns the id of the message an earlier attempt of an old create
+   * posted, or undefined when the create must be sent. Only creates added
+   * longer ago than the nonce window are looked for, because within it the
+   * nonce stops a duplicate.
+   */
+  private async findEarlierAttempt(item: OutboxItem, channelId: string, payload: MessageBody, logger: Logger): Promise<string | undefined> {
+    if (this.clock.now() - item.createdAt < NONCE_WINDOW_MS) return undefined;
+
+    const earlier = await findEarlierCreate(this.transport, item, channelId, payload, (messageId) => this.store.isRecordedMessage(messageId));
+    if (earlier.kind === 'found') {
+      logger.info({ channelId, messageId: earlier.messageId, matchedBy: earlier.matchedBy }, 'message of an earlier attempt found in the channel; recorded, not sent again');
+      return earlier.messageId;
+    }
+    if (earlier.kind === 'gave-up') logger.warn({ channelId, pagesRead: earlier.pagesRead }, 'channel too busy to look for an earlier attempt; sending again');
+    return undefined;
+  }
+
+  private async send(item: OutboxItem, channelId: string, payload: MessageBody, logger: Logger): Promise<{ channelId: string; messageId: string } | undefined> {
     switch (item.action) {
       case 'create': {
+        const earlier = await this.findEarlierAttempt(item, channelId, payload, logger);
+        if (earlier !== undefined) return { channelId, messageId: earlier };
         const message = await this.transport.createMessage(channelId, payload, item.nonce);
         return { channelId, messageId: message.id };
       }

@@ -7,9 +7,11 @@ export type OutboxAction = 'create' | 'edit' | 'thread';
 
 /**
  * A message body as Discord's REST API takes it (content, embeds,
- * components, allowed_mentions). Strings may hold `{{id:KEY}}`, which the
- * outbox replaces with the id Discord gave the message or thread of KEY, so
- * an item can link to a message that is still waiting in the outbox.
+ * components, allowed_mentions, attachments). Strings may hold `{{id:KEY}}`,
+ * which the outbox replaces with the id Discord gave the message or thread
+ * of KEY, so an item can link to a message that is still waiting in the
+ * outbox. A `files` array of `{ name, base64 }` is uploaded with the
+ * request as attachments, not sent as JSON.
  */
 export type MessageBody = Record<string, unknown>;
 
@@ -27,6 +29,17 @@ export interface OutboxItem {
   /** Milliseconds since the epoch before which the item is not tried again. */
   nextAttemptAt: number;
   lastError: string | null;
+  /** Milliseconds since the epoch when the item was added. */
+  createdAt: number;
+}
+
+/** A message as Discord lists it in a channel, reduced to what the outbox compares. */
+export interface PostedMessage {
+  id: string;
+  nonce: string | number | null | undefined;
+  authorId: string;
+  content: string;
+  embeds: { title?: string; description?: string; footer?: { text?: string } }[];
 }
 
 /** The channel and message id that a delivered create or thread got, by message key. */
@@ -42,4 +55,8 @@ export interface OutboxTransport {
   editMessage(channelId: string, messageId: string, body: MessageBody): Promise<void>;
   /** Starts a public thread on a message; the thread's id is the message's id. */
   startThread(channelId: string, messageId: string, body: MessageBody): Promise<{ id: string }>;
+  /** Lists up to `limit` messages of a channel with ids above `afterId`. */
+  listMessagesAfter(channelId: string, afterId: string, limit: number): Promise<PostedMessage[]>;
+  /** The bot's own user id. */
+  currentUserId(): Promise<string>;
 }

@@ -10,8 +10,17 @@ export interface RecordedRequest {
   path: string;
   query: URLSearchParams;
   body: any;
+  /** Files uploaded with a multipart request, by form field such as `files[0]`. */
+  files: FakeFile[];
   /** The HTTP status the fake answered with. */
   status: number;
+}
+
+export interface FakeFile {
+  field: string;
+  filename: string;
+  contentType: string;
+  data: Buffer;
 }
 
 export interface FakeMessage {
@@ -25,6 +34,10 @@ export interface FakeMessage {
   /** How many times the message was edited. */
   edits: number;
   thread: { id: string; name: string } | undefined;
+  /** Files attached by the latest create or edit that uploaded any. */
+  attachments: FakeFile[];
+  /** The fake's time when the message was created, for the nonce window. */
+  createdAt: number;
 }
 
 /** A failure the fake answers with instead of serving a request. */
@@ -46,7 +59,7 @@ export interface Fault {
 interface Route {
   method: string;
   pattern: RegExp;
-  handle: (match: RegExpMatchArray, body: any, query: URLSearchParams) => { status: number; body?: unknown };
+  handle: (match: RegExpMatchArray, body: any, query: URLSearchParams, files: FakeFile[]) => { status: number; body?: unknown };
 }
 
 /**
@@ -73,6 +86,13 @@ export class FakeDiscord {
   readonly originals = new Map<string, any>();
   readonly followUps = new Map<string, any[]>();
   readonly identified: Promise<void>;
+  /**
+   * How long a repeated nonce returns the earlier message. Discord documents
+   * this only as "the past few minutes"; tests move `now` past it.
+   */
+  nonceWindowMs = 5 * 60_000;
+  /** The fake's clock, for the nonce window; tests may replace it. */
+  now: () => number = () => Date.now();
   private markIdentified!: () => void;
   private readonly faults: Fault[] = [];
   private readonly channels = new Set<string>();
@@ -122,6 +142,13 @@ export class FakeDiscord {
   /** Messages of a channel or thread, oldest first. */
   messagesIn(channelId: string): FakeMessage[] {
     return [...this.messages.values()].filter((message) => message.channel_id === channelId);
+  }
+
+  /** Adds a message as if the bot had posted it earlier, without a request. */
+  postAsBot(channelId: string, body: { content?: string; embeds?: unknown[] }): FakeMessage {
+    const result = this.createMessage(channelId, body, []) as { status: number; body: { id: string } };
+    if (result.status !== 200) throw new Error(`the fake Discord could not add a message to ${channelId}: ${JSON.stringify(result.body)}`);
+    return this.messages.get(result.body.id)!;
   }
 
   /** Threads started on messages of the main channel. */
@@ -222,17 +249,13 @@ export class FakeDiscord {
   private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
+    const raw = Buffer.concat(chunks);
+    const contentType = request.headers['content-type'] ?? '';
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     const method = request.method ?? 'GET';
     const path = url.pathname.replace(/^\/api\/v10/, '');
-    let body: any;
-    try {
-      body = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      body = text;
-    }
-    const record: RecordedRequest = { method, path, query: url.searchParams, body, status: 0 };
+    const { text, body, files } = await parseRequestBody(raw, contentType);
+    const record: RecordedRequest = { method, path, query: url.searchParams, body, files, status: 0 };
     this.requests.push(record);
 
     const answer = (status: number, payload?: unknown, headers: Record<string, string> = {}) => {
@@ -254,7 +277,8 @@ export class FakeDiscord {
       const match = route.pattern.exec(path);
       if (!match) continue;
 
-      const result = route.handle(match, body, url.searchParams);
+      const filesProblem = findFilesProblem(body, files);
+      const result = filesProblem ? { status: 400, body: { message: `Invalid Form Body: ${filesProblem}`, code: 50035 } } : route.handle(match, body, url.searchParams, files);
       if (fault) return this.answerFault(fault, answer);
       return answer(result.status, result.body);
     }
@@ -301,11 +325,16 @@ export class FakeDiscord {
         this.commands.set(match[2]!, stored);
         return { status: 200, body: stored };
       }),
-      route('POST', /^\/channels\/(\d+)\/messages$/, (match, body) => this.createMessage(match[1]!, body)),
-      route('PATCH', /^\/channels\/(\d+)\/messages\/(\d+)$/, (match, body) => {
+      route('GET', /^\/users\/@me$/, () => ({ status: 200, body: { ...this.botAuthor(), discriminator: '0', global_name: null, avatar: null, flags: 0 } })),
+      route('GET', /^\/channels\/(\d+)\/messages$/, (match, _body, query) => this.listMessages(match[1]!, query)),
+      route('POST', /^\/channels\/(\d+)\/messages$/, (match, body, _query, files) => this.createMessage(match[1]!, body, files)),
+      route('PATCH', /^\/channels\/(\d+)\/messages\/(\d+)$/, (match, body, _query, files) => {
         const message = this.messages.get(match[2]!);
         if (!message || message.channel_id !== match[1]) return { status: 404, body: { message: 'Unknown Message', code: 10008 } };
+        const problem = findMessageProblem({ ...toMessagePayload(message), ...pickMessageFields(body) });
+        if (problem) return { status: 400, body: { message: `Invalid Form Body: ${problem}`, code: 50035 } };
         Object.assign(message, pickMessageFields(body));
+        if (files.length > 0) message.attachments = files;
         message.edits++;
         return { status: 200, body: toMessagePayload(message) };
       }),
@@ -344,14 +373,42 @@ export class FakeDiscord {
     ];
   }
 
-  private createMessage(channelId: string, body: any): { status: number; body: unknown } {
+  /**
+   * Lists a channel's messages with ids above `after`, as Discord does: at
+   * most `limit` (1 to 100, default 50) of the oldest such messages, newest
+   * first. Only `after` and `limit` are served; the listing carries no
+   * nonces.
+   */
+  private listMessages(channelId: string, query: URLSearchParams): { status: number; body: unknown } {
+    if (!this.channels.has(channelId)) return { status: 404, body: { message: 'Unknown Channel', code: 10003 } };
+    const unknown = [...query.keys()].filter((key) => key !== 'after' && key !== 'limit');
+    if (unknown.length > 0) {
+      this.unexpected.push(`GET /channels/${channelId}/messages with ${unknown.join(', ')}`);
+      return { status: 400, body: { message: `the fake Discord does not serve ${unknown.join(', ')}`, code: 50035 } };
+    }
+    const limit = Number(query.get('limit') ?? 50);
+    const after = query.get('after') ?? '0';
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100 || !/^[0-9]+$/.test(after)) {
+      return { status: 400, body: { message: 'Invalid Form Body: limit must be 1 to 100 and after a snowflake', code: 50035 } };
+    }
+    const newer = this.messagesIn(channelId)
+      .filter((message) => BigInt(message.id) > BigInt(after))
+      .sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1))
+      .slice(0, limit)
+      .reverse();
+    return { status: 200, body: newer.map((message) => ({ ...toMessagePayload(message), nonce: undefined })) };
+  }
+
+  private createMessage(channelId: string, body: any, files: FakeFile[]): { status: number; body: unknown } {
     if (!this.channels.has(channelId)) return { status: 404, body: { message: 'Unknown Channel', code: 10003 } };
     const problem = findMessageProblem(body);
     if (problem) return { status: 400, body: { message: `Invalid Form Body: ${problem}`, code: 50035 } };
 
-    // Discord returns the earlier message when the same author repeats a nonce with enforce_nonce.
+    // Discord returns the earlier message when the same author repeats a nonce with enforce_nonce, within a few minutes.
     if (body.enforce_nonce && body.nonce !== undefined) {
-      const earlier = [...this.messages.values()].find((message) => message.nonce === String(body.nonce) && message.channel_id === channelId);
+      const earlier = [...this.messages.values()].find(
+        (message) => message.nonce === String(body.nonce) && message.channel_id === channelId && this.now() - message.createdAt < this.nonceWindowMs,
+      );
       if (earlier) return { status: 200, body: toMessagePayload(earlier) };
     }
     const message: FakeMessage = {
@@ -364,6 +421,8 @@ export class FakeDiscord {
       author: this.botAuthor(),
       edits: 0,
       thread: undefined,
+      attachments: files,
+      createdAt: this.now(),
       ...pickMessageFields(body),
     };
     this.messages.set(message.id, message);
@@ -384,8 +443,63 @@ function pickMessageFields(body: any): Partial<FakeMessage> {
 }
 
 function toMessagePayload(message: FakeMessage) {
-  const { edits: _edits, thread, ...rest } = message;
-  return { ...rest, type: 0, timestamp: new Date().toISOString(), edited_timestamp: null, tts: false, mention_everyone: false, mentions: [], mention_roles: [], attachments: [], pinned: false, thread };
+  const { edits: _edits, thread, attachments, createdAt, ...rest } = message;
+  return {
+    ...rest,
+    type: 0,
+    timestamp: new Date(createdAt).toISOString(),
+    edited_timestamp: null,
+    tts: false,
+    mention_everyone: false,
+    mentions: [],
+    mention_roles: [],
+    attachments: attachments.map((file, index) => ({ id: String(index), filename: file.filename, size: file.data.length, content_type: file.contentType })),
+    pinned: false,
+    thread,
+  };
+}
+
+/** Reads a JSON body, or a multipart one as discord.js sends uploads: `payload_json` and `files[n]`. */
+async function parseRequestBody(raw: Buffer, contentType: string): Promise<{ text: string; body: any; files: FakeFile[] }> {
+  if (contentType.startsWith('multipart/form-data')) {
+    const form = await new Response(raw, { headers: { 'content-type': contentType } }).formData();
+    const payload = form.get('payload_json');
+    const files: FakeFile[] = [];
+    for (const [field, value] of form.entries()) {
+      if (typeof value === 'string') continue;
+      files.push({ field, filename: value.name, contentType: value.type, data: Buffer.from(await value.arrayBuffer()) });
+    }
+    const text = typeof payload === 'string' ? payload : '';
+    return { text, body: text === '' ? undefined : JSON.parse(text), files };
+  }
+
+  const text = raw.toString('utf8');
+  try {
+    return { text, body: text === '' ? undefined : JSON.parse(text), files: [] };
+  } catch {
+    return { text, body: text, files: [] };
+  }
+}
+
+/**
+ * Checks uploads as Discord does: each `files[n]` needs an entry with id n
+ * in the body's `attachments`, and an embed image `attachment://NAME` needs
+ * a file of that name in the same request.
+ */
+function findFilesProblem(body: any, files: FakeFile[]): string | undefined {
+  const declared: any[] = Array.isArray(body?.attachments) ? body.attachments : [];
+  for (const file of files) {
+    const index = /^files\[(\d+)\]$/.exec(file.field)?.[1];
+    if (index === undefined) return `upload field ${file.field} is not files[n]`;
+    if (!declared.some((attachment) => String(attachment.id) === index)) return `${file.field} has no entry in attachments`;
+  }
+  for (const embed of body?.embeds ?? []) {
+    const url: unknown = embed?.image?.url;
+    if (typeof url === 'string' && url.startsWith('attachment://') && !files.some((file) => file.filename === url.slice('attachment://'.length))) {
+      return `embed image ${url} names no uploaded file`;
+    }
+  }
+  return undefined;
 }
 
 /** Discord's message limits, so the fake rejects what Discord would. */
