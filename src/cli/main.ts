@@ -2,17 +2,9 @@ import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { loadDotEnv } from '../config/env.js';
 import { ConfigError, describeError } from '../errors.js';
-import { runRebuildCommand } from './rebuild-command.js';
-import { runServeCommand } from './serve-command.js';
-import { runStatusCommand } from './status-command.js';
-import { runTriageCommand } from './triage-command.js';
-import { runEnginesCommand } from './engines-command.js';
-import { runBotCommand } from './bot-command.js';
-import { runImagesCommand } from './images-command.js';
-import { runValidateCommand } from './validate-command.js';
-import { runNightlyCommand } from './nightly-command.js';
-import { runConstraintsCommand, runInventoryCommand } from './inventory-command.js';
-import { runPromoteCommand } from './promote-command.js';
+
+// Each command's module is imported when the command runs, so `drydock status`
+// does not pay for loading the Docker, Discord and dashboard clients.
 
 /** Exit status for a usage or configuration error. */
 export const EXIT_USAGE = 2;
@@ -46,7 +38,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--no-push', 'build and tag, but push nothing')
     .option('--json', 'print one JSON summary on stdout')
     .action(async (options) => {
-      status = await runRebuildCommand(options);
+      status = await (await import('./rebuild-command.js')).runRebuildCommand(options);
     });
 
   program
@@ -56,8 +48,8 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(stateOption())
     .option('--days <count>', 'number of days to show', '14')
     .option('--json', 'print the matrix as JSON on stdout')
-    .action((options) => {
-      status = runStatusCommand(options);
+    .action(async (options) => {
+      status = await (await import('./status-command.js')).runStatusCommand(options);
     });
 
   program
@@ -70,7 +62,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--run <id>', 'validate the images of this rebuild run (default the newest run that built an image)')
     .option('--json', 'print one JSON summary on stdout')
     .action(async (options) => {
-      status = await runValidateCommand(options);
+      status = await (await import('./validate-command.js')).runValidateCommand(options);
     });
 
   program
@@ -82,7 +74,7 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(stateOption())
     .option('--json', 'print the catalog as JSON on stdout')
     .action(async (options) => {
-      status = await runImagesCommand(options);
+      status = await (await import('./images-command.js')).runImagesCommand(options);
     });
 
   program
@@ -91,7 +83,7 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(configOption())
     .option('--json', 'print the list as JSON on stdout')
     .action(async (options) => {
-      status = await runEnginesCommand(options);
+      status = await (await import('./engines-command.js')).runEnginesCommand(options);
     });
 
   program
@@ -102,7 +94,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--listen <host:port>', 'address to listen on (dashboard.listen, default 127.0.0.1:8080)')
     .option('--public-url <url>', 'address readers use, for links posted elsewhere (dashboard.publicUrl)')
     .action(async (options) => {
-      status = await runServeCommand(options);
+      status = await (await import('./serve-command.js')).runServeCommand(options);
     });
 
   program
@@ -114,7 +106,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--file-issue <image>', "file or update the GitHub issue of the image's newest failure (needs GITHUB_TOKEN and github.repo)")
     .option('--run <id>', 'with --file-issue, the run whose failure to file')
     .action(async (options) => {
-      status = await runTriageCommand(options);
+      status = await (await import('./triage-command.js')).runTriageCommand(options);
     });
 
   program
@@ -124,7 +116,7 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(stateOption())
     .addOption(new Option('--on-shutdown <mode>', 'what SIGTERM does to a run in flight (discord.onShutdown, default cancel)').choices(['finish', 'cancel']))
     .action(async (options) => {
-      status = await runBotCommand(options);
+      status = await (await import('./bot-command.js')).runBotCommand(options);
     });
 
   program
@@ -137,7 +129,7 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(stateOption())
     .option('--json', 'print one JSON object with both runs and each image\'s results on stdout')
     .action(async (options) => {
-      status = await runNightlyCommand(options);
+      status = await (await import('./nightly-command.js')).runNightlyCommand(options);
     });
 
   program
@@ -152,7 +144,7 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(stateOption())
     .option('--json', 'print one JSON summary on stdout')
     .action(async (image: string, options) => {
-      status = await runPromoteCommand(image, options);
+      status = await (await import('./promote-command.js')).runPromoteCommand(image, options);
     });
 
   const inventory = program
@@ -163,16 +155,16 @@ export async function main(argv: string[]): Promise<number> {
     .option('--image <name>', 'show only this image')
     .option('--diff', 'show packages added, removed or changed since the previous green build')
     .option('--json', 'print JSON on stdout')
-    .action((options) => {
-      status = runInventoryCommand(options);
+    .action(async (options) => {
+      status = await (await import('./inventory-command.js')).runInventoryCommand(options);
     });
   inventory
     .command('constraints')
     .description('Print a pip constraints file per consistency group: each package at the highest version in the group.')
     .addOption(configOption())
     .addOption(stateOption())
-    .action((options) => {
-      status = runConstraintsCommand(options);
+    .action(async (options) => {
+      status = await (await import('./inventory-command.js')).runConstraintsCommand(options);
     });
 
   try {
