@@ -1,6 +1,7 @@
 import { expect, test } from 'vitest';
 import { DashboardLinks } from '../src/dashboard/links.js';
 import { renderSummary, type SummaryState } from '../src/discord/render-summary.js';
+import type { ImageValidationOutcome } from '../src/scheduler/job.js';
 import type { ImageResultRecord } from '../src/store/types.js';
 import { findMessageProblem } from './fakes/discord/fake-discord.js';
 
@@ -36,6 +37,7 @@ function stateFor(count: number, nameLength: number): SummaryState {
     done: count,
     total: count,
     result: { runId: '20250110-050000-0001', status: 'failed', shortCommit: 'abc1234', commitSubject: 's'.repeat(300), repo: 'https://github.com/apache/tvm.git', startedAt: '', finishedAt: '', images, tag: '2025-01-10-05-00-00-abc1234' },
+    validations: new Map(),
     threads: new Map(images.filter((image) => image.status === 'failed').map((image) => [image.image, `<#{{id:thread:${image.image}:0123456789ab:20250110-050000-0001}}>`])),
     links: new DashboardLinks(`https://ci.example.org/${'drydock/'.repeat(8)}`, null),
   };
@@ -64,4 +66,51 @@ test('summary of 12 short images keeps every link', () => {
 
   expect(embed.description.split('\n')).toHaveLength(12);
   expect(embed.description.match(/\[log\]\(/g)).toHaveLength(12);
+});
+
+function validationOf(image: ImageResultRecord, index: number): ImageValidationOutcome {
+  const failed = index % 2 === 0;
+  const command = `python3 -m pytest tests/python/${'z'.repeat(80)} -k test_${index}`;
+  return {
+    record: {
+      runId: '20250110-061500-0002',
+      image: image.image,
+      rebuildRunId: image.runId,
+      status: failed ? 'failed' : 'passed',
+      reference: null,
+      logPath: `/state/logs/${image.image}.validate.log`,
+      error: failed ? `1 of 3 test commands failed: ${command}` : null,
+      cause: failed ? 'tests' : null,
+      inventoryError: null,
+      durationMs: 1_234_000,
+      startedAt: null,
+      finishedAt: null,
+    },
+    regressions: failed ? [command, `${command} --second`] : [],
+    sourceFailures: failed && index % 4 === 0 ? [command] : [],
+    unclassified: [],
+  };
+}
+
+test.each([
+  [12, 8],
+  [12, 60],
+  [200, 60],
+])('nightly with validation of %i images of %i characters fits', (count, nameLength) => {
+  const state = stateFor(count, nameLength);
+  const built = state.images.filter((image) => image.status === 'succeeded');
+  const outcomes = built.map(validationOf);
+  state.result = { ...state.result!, validation: { runId: '20250110-061500-0002', rebuildRunId: state.runId!, status: 'failed', images: outcomes } };
+  for (const outcome of outcomes) state.validations.set(outcome.record.image, outcome.record);
+
+  const body = renderSummary(state);
+
+  expect(findMessageProblem(body)).toBeUndefined();
+  const embed = (body.embeds as { description: string; fields: { name: string; value: string }[] }[])[0]!;
+  expect(embed.fields.find((field) => field.name === 'Tests')?.value).toMatch(/failed/);
+  expect(embed.fields.find((field) => field.name === 'Image regressions')?.value).toContain(outcomes[0]!.record.image);
+  if (count === 12 && nameLength === 8) {
+    expect(embed.description).toContain('tests failed in 20m 34s: image regression in');
+    expect(embed.description).toContain('[test log](');
+  }
 });

@@ -1,12 +1,15 @@
 import path from 'node:path';
 import { readEnv } from '../config/env.js';
 import { loadSettings, type ConfigFlags } from '../config/load-config.js';
+import { startDashboard, type RunningDashboard } from '../dashboard/server.js';
 import { startBot } from '../discord/bot.js';
+import { DrydockError } from '../errors.js';
 import { EnginePool } from '../engine/engine-pool.js';
-import { createLogger } from '../logger.js';
+import { createLogger, type Logger } from '../logger.js';
 import { systemClock } from '../scheduler/clock.js';
 import type { JobObserver } from '../scheduler/job.js';
 import { createPipelineRunner } from '../scheduler/run-pipeline.js';
+import type { Settings } from '../config/load-config.js';
 import { Store } from '../store/store.js';
 
 /** On shutdown, undelivered notifications get this long before the bot exits; the rest wait for the next start. */
@@ -17,8 +20,8 @@ export interface BotFlags extends ConfigFlags {
 }
 
 /**
- * Runs `drydock bot` until SIGTERM or SIGINT: the nightly schedule, and the
- * Discord bot when DISCORD_TOKEN is set. On the signal it finishes or
+ * Runs `drydock bot` until SIGTERM or SIGINT: the nightly schedule, the
+ * dashboard on dashboard.listen, and the Discord bot when DISCORD_TOKEN is set. On the signal it finishes or
  * cancels the run in flight (discord.onShutdown), delivers the outbox and
  * exits 0. A second signal exits at once.
  */
@@ -33,9 +36,13 @@ export async function runBotCommand(flags: BotFlags): Promise<number> {
     process.stderr.write('DISCORD_TOKEN is not set: drydock bot schedules the nightly and reports on this console only, with no Discord commands.\n');
   }
 
+  const dashboard = await serveDashboard(settings, store, logger);
   const runner = createPipelineRunner({ settings, env, pool, store, logger });
-  const bot = await startBot({ settings, env, store, logger, clock: systemClock, runner, fallbackObserver: consoleObserver() });
-  process.stderr.write(`drydock bot is running${bot.scheduler?.nextRun ? `; next nightly at ${bot.scheduler.nextRun.toISOString()}` : ''}.\n`);
+  const bot = await startBot({ settings, env, store, logger, clock: systemClock, runner, fallbackObserver: consoleObserver(), links: dashboard.links }).catch(async (error: unknown) => {
+    await dashboard.close();
+    throw error;
+  });
+  process.stderr.write(`drydock bot is running; dashboard at ${dashboard.url}${bot.scheduler?.nextRun ? `; next nightly at ${bot.scheduler.nextRun.toISOString()}` : ''}.\n`);
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
@@ -47,9 +54,22 @@ export async function runBotCommand(flags: BotFlags): Promise<number> {
   process.stderr.write(`${signal} received: ${running === 0 ? 'no run in flight' : mode === 'cancel' ? `cancelling ${running} run(s)` : `waiting for ${running} run(s) to finish`}, then delivering the outbox.\n`);
 
   const left = await bot.stop(mode, Date.now() + SHUTDOWN_FLUSH_MS);
+  await dashboard.close();
   store.close();
   process.stderr.write(left === 0 ? 'drydock bot stopped.\n' : `drydock bot stopped with ${left} notification(s) still queued; they are sent at the next start.\n`);
   return 0;
+}
+
+/** Starts the dashboard on dashboard.listen; an address in use is a configuration error. */
+async function serveDashboard(settings: Settings, store: Store, logger: Logger): Promise<RunningDashboard> {
+  const listen = settings.dashboard.listen;
+  try {
+    return await startDashboard({ store, listen, publicUrl: settings.dashboard.publicUrl, sourceRepo: settings.source.repo, logger: logger.child({ component: 'dashboard' }) });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL') throw error;
+    throw new DrydockError(`the dashboard cannot listen on ${listen}: ${code}`, { fix: 'choose a free address and port with dashboard.listen in drydock.yml', cause: error });
+  }
 }
 
 /** Reports jobs on stderr, for a bot without Discord. */
@@ -60,6 +80,9 @@ function consoleObserver(): JobObserver {
     started: (job) => say(`${job.id} started`),
     imageChanged: (_job, result, progress) => {
       if (result.status !== 'pending' && result.status !== 'running') say(`[${progress.done}/${progress.total}] ${result.image} ${result.status}${result.error ? `: ${result.error}` : ''}`);
+    },
+    validationChanged: (_job, record, progress) => {
+      if (record.status !== 'pending' && record.status !== 'running') say(`[${progress.done}/${progress.total} tested] ${record.image} tests ${record.status}${record.error ? `: ${record.error}` : ''}`);
     },
     finished: (job, result) => say(`${job.id}: run ${result.runId} ${result.status}`),
     failed: (job, error) => say(`${job.id} failed: ${error instanceof Error ? error.message : String(error)}`),

@@ -3,6 +3,9 @@ import { discoverImages } from '../catalog/discover-images.js';
 import type { DrydockEnv } from '../config/env.js';
 import type { Settings } from '../config/load-config.js';
 import { DashboardLinks } from '../dashboard/links.js';
+import { buildDashboardMatrix } from '../dashboard/matrix-model.js';
+import { renderMatrixPng } from '../dashboard/matrix-svg.js';
+import { DashboardQueries } from '../store/dashboard-queries.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { Outbox } from '../outbox/outbox.js';
@@ -32,6 +35,8 @@ export interface BotOptions {
   runner: PipelineRunner;
   /** Reports when Discord is off, such as to the console. */
   fallbackObserver?: JobObserver;
+  /** Links to the dashboard the bot serves; built from dashboard.publicUrl or dashboard.listen when unset. */
+  links?: DashboardLinks;
 }
 
 /** The running service: the queue and schedule always, Discord when a token is set. */
@@ -52,7 +57,7 @@ export interface Bot {
 export async function startBot(options: BotOptions): Promise<Bot> {
   const { settings, env, store, logger, clock } = options;
   const queue = new RunQueue(options.runner, logger);
-  const links = new DashboardLinks(settings.dashboard.publicUrl ?? `http://${settings.dashboard.listen}`, settings.source.repo);
+  const links = options.links ?? new DashboardLinks(settings.dashboard.publicUrl ?? `http://${settings.dashboard.listen}`, settings.source.repo);
 
   let client: Client | undefined;
   let outbox: Outbox | undefined;
@@ -67,14 +72,26 @@ export async function startBot(options: BotOptions): Promise<Bot> {
     const apiUrl = env.discordApiUrl ?? DEFAULT_DISCORD_API_URL;
     outbox = new Outbox({ store: new OutboxStore(store.db), transport: new RestOutboxTransport(createOutboxRest(env.discordToken, apiUrl)), logger: logger.child({ component: 'outbox' }) });
     const onCall = new OnCall(discord.oncall, store.db);
-    const reporter = new ChannelReporter({ outbox, store, channelId: discord.channelId, onCall, links, clock, logger, editIntervalMs: discord.summaryEditSeconds * 1000 });
+    const matrixDays = discord.summaryMatrixDays;
+    const reporter = new ChannelReporter({
+      outbox,
+      store,
+      channelId: discord.channelId,
+      onCall,
+      links,
+      clock,
+      logger,
+      editIntervalMs: discord.summaryEditSeconds * 1000,
+      renderNightlyAttachment:
+        matrixDays === 0 ? undefined : () => ({ name: 'matrix.png', base64: renderMatrixPng(buildDashboardMatrix(new DashboardQueries(store.db), matrixDays, clock.now())).toString('base64') }),
+    });
     queue.addObserver(reporter);
     notify = (text) => reporter.notice(text);
     outbox.start();
 
     client = createDiscordClient(apiUrl);
     const catalog = cachedCatalog(store, settings, clock);
-    const context = { settings, env, store, queue, scheduler: undefined as NightlyScheduler | undefined, onCall, audit: new AuditLog(store.db, logger), links, clock, logger, listImages: catalog };
+    const context = { settings, env, store, queue, scheduler: undefined as NightlyScheduler | undefined, onCall, audit: new AuditLog(store.db, logger), links, clock, logger, listImages: catalog, reporter };
     client.on('interactionCreate', (interaction) => void handleInteraction(interaction, context));
     client.on('error', (error) => logger.error({ err: error }, 'Discord client error'));
 

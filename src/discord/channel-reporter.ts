@@ -3,16 +3,23 @@ import type { DashboardLinks } from '../dashboard/links.js';
 import type { Logger } from '../logger.js';
 import type { Outbox } from '../outbox/outbox.js';
 import type { Clock, ClockTimer } from '../scheduler/clock.js';
-import type { Job, JobObserver, JobResult, Progress } from '../scheduler/job.js';
+import type { ImageValidationOutcome, Job, JobObserver, JobResult, Progress } from '../scheduler/job.js';
 import { secretValues } from '../secrets.js';
 import type { Store } from '../store/store.js';
 import type { ImageResultRecord } from '../store/types.js';
+import type { ValidateImageRecord } from '../store/validate-types.js';
 import { signFailure } from '../triage/fingerprint.js';
 import { TriageStore } from '../triage/triage-store.js';
 import { MAX_CONTENT_CHARS, truncate } from './limits.js';
 import type { OnCall } from './oncall.js';
 import { renderSummary, type SummaryState } from './render-summary.js';
-import { renderThreadReport, renderThreadStarter, threadName } from './render-thread.js';
+import { renderThreadReport, renderThreadStarter, threadName, type ThreadFailure } from './render-thread.js';
+
+/** An image attached to a message: its file name and its bytes in base64, as the outbox stores it. */
+export interface SummaryAttachment {
+  name: string;
+  base64: string;
+}
 
 export interface ChannelReporterOptions {
   outbox: Outbox;
@@ -24,6 +31,8 @@ export interface ChannelReporterOptions {
   logger: Logger;
   /** The summary is edited at most once in this many milliseconds while a run goes on. */
   editIntervalMs: number;
+  /** Renders an image for a nightly's final summary, such as the dashboard's matrix as a PNG; undefined attaches nothing. */
+  renderNightlyAttachment?: () => SummaryAttachment;
 }
 
 /**
@@ -47,7 +56,7 @@ export class ChannelReporter implements JobObserver {
   }
 
   started(job: Job): void {
-    const state: SummaryState = { job, runId: undefined, images: [], done: 0, total: 0, threads: new Map(), links: this.options.links };
+    const state: SummaryState = { job, runId: undefined, images: [], validations: new Map(), done: 0, total: 0, threads: new Map(), links: this.options.links };
     this.summaries.set(job.id, { state, lastEditAt: this.options.clock.now().getTime(), timer: undefined });
     this.options.outbox.enqueue({ messageKey: summaryKey(job), action: 'create', channelId: this.options.channelId, payload: renderSummary(state) });
   }
@@ -65,22 +74,60 @@ export class ChannelReporter implements JobObserver {
     this.scheduleEdit(job);
   }
 
+  validationChanged(job: Job, record: ValidateImageRecord, progress: Progress): void {
+    const entry = this.summaries.get(job.id);
+    if (!entry) return;
+    entry.state.runId ??= record.runId;
+    entry.state.validations.set(record.image, record);
+    entry.state.validationProgress = progress;
+    this.scheduleEdit(job);
+  }
+
   finished(job: Job, result: JobResult): void {
     const entry = this.summaries.get(job.id);
     if (!entry) return;
     entry.timer?.cancel();
     const { state } = entry;
     Object.assign(state, { runId: result.runId, images: result.images, result, done: result.images.length, total: result.images.length });
+    for (const outcome of result.validation?.images ?? []) state.validations.set(outcome.record.image, outcome.record);
 
-    for (const image of result.images.filter((candidate) => candidate.status === 'failed')) {
+    // A build that the job itself ran has this job's run id; a validate job lists older builds, whose failures were reported then.
+    const failedBuilds = job.kind === 'validate' ? [] : result.images.filter((image) => image.status === 'failed');
+    const failures: ThreadFailure[] = [
+      ...failedBuilds.map(buildFailure),
+      ...(result.validation?.images ?? []).filter((outcome) => outcome.record.status === 'failed' || outcome.record.status === 'error').map(validationFailure),
+    ];
+    for (const failure of failures) {
       try {
-        state.threads.set(image.image, this.reportFailure(image, result));
+        state.threads.set(failure.image, this.reportFailure(failure, result));
       } catch (error) {
-        this.options.logger.error({ runId: result.runId, image: image.image, err: error }, 'triage thread could not be prepared');
+        this.options.logger.error({ runId: failure.runId, image: failure.image, err: error }, 'triage thread could not be prepared');
       }
     }
-    this.options.outbox.enqueue({ messageKey: summaryKey(job), action: 'edit', channelId: this.options.channelId, payload: renderSummary(state) });
+
+    const attachment = job.kind === 'nightly' ? this.renderAttachment(result.runId) : undefined;
+    state.attachedImage = attachment?.name;
+    const payload = renderSummary(state);
+    if (attachment) Object.assign(payload, { files: [attachment], attachments: [{ id: 0, filename: attachment.name }] });
+    this.options.outbox.enqueue({ messageKey: summaryKey(job), action: 'edit', channelId: this.options.channelId, payload });
     this.summaries.delete(job.id);
+  }
+
+  /**
+   * Posts `text` in the open triage thread of an image's failure, such as
+   * the link to the GitHub issue filed for it. Returns false when that
+   * failure has no open thread.
+   */
+  postInThread(image: string, failureKey: string, messageKey: string, text: string): boolean {
+    const threadKey = this.threads.find(image, failureKey);
+    if (threadKey === undefined) return false;
+    this.options.outbox.enqueue({
+      messageKey,
+      action: 'create',
+      channelId: `{{id:${threadKey}}}`,
+      payload: { content: truncate(text, MAX_CONTENT_CHARS), allowed_mentions: { parse: [] } },
+    });
+    return true;
   }
 
   failed(job: Job, error: unknown): void {
@@ -125,37 +172,50 @@ export class ChannelReporter implements JobObserver {
     else entry.timer = this.options.clock.setTimer(wait, edit);
   }
 
+  private renderAttachment(runId: string): SummaryAttachment | undefined {
+    if (!this.options.renderNightlyAttachment) return undefined;
+    try {
+      return this.options.renderNightlyAttachment();
+    } catch (error) {
+      this.options.logger.warn({ runId, err: error }, 'summary image could not be rendered; the summary goes without it');
+      return undefined;
+    }
+  }
+
   /**
-   * Queues the thread report of one failed image, in the thread of the same
+   * Queues the thread report of one failure, in the thread of the same
    * image and fingerprint when one is open, else in a new thread. Returns
    * the thread's mention for the summary.
    */
-  private reportFailure(image: ImageResultRecord, result: JobResult): string {
-    const triage = new TriageStore(this.options.store.db).getFailure(result.runId, image.image, 'build');
-    const failureKey = triage?.fingerprintId ?? signFailure({ kind: 'build', runId: result.runId, image: image.image, failedStep: image.failedStep, error: image.error, cause: image.cause, logPath: image.logPath }).exactId;
+  private reportFailure(failure: ThreadFailure, result: JobResult): string {
+    const image = { image: failure.image };
+    const triage = new TriageStore(this.options.store.db).getFailure(failure.runId, failure.image, failure.kind);
+    const failureKey =
+      triage?.fingerprintId ??
+      signFailure({ kind: failure.kind, runId: failure.runId, image: failure.image, failedStep: failure.failedStep, error: failure.error, cause: failure.kind === 'build' ? (failure.cause as ImageResultRecord['cause']) : null, logPath: failure.logPath }).exactId;
     const report = {
-      image,
+      failure,
       triage,
-      runId: result.runId,
       repo: result.repo,
       onCallUserId: this.options.onCall.current(this.options.clock.now())?.userId,
       links: this.options.links,
       secrets: secretValues(),
     };
 
+    const runId = failure.runId;
     let threadKey = this.threads.find(image.image, failureKey);
     if (threadKey === undefined) {
-      threadKey = `thread:${image.image}:${failureKey}:${result.runId}`;
-      const starterKey = `thread-start:${image.image}:${failureKey}:${result.runId}`;
+      threadKey = `thread:${image.image}:${failureKey}:${runId}`;
+      const starterKey = `thread-start:${image.image}:${failureKey}:${runId}`;
       this.options.outbox.enqueue({ messageKey: starterKey, action: 'create', channelId: this.options.channelId, payload: renderThreadStarter(report) });
-      this.options.outbox.enqueue({ messageKey: threadKey, action: 'thread', channelId: this.options.channelId, payload: { starterKey, name: threadName(image.image, triage, image) } });
-      this.threads.open(image.image, failureKey, threadKey, result.runId);
-      this.options.logger.info({ runId: result.runId, image: image.image, failureKey }, 'triage thread opened');
+      this.options.outbox.enqueue({ messageKey: threadKey, action: 'thread', channelId: this.options.channelId, payload: { starterKey, name: threadName(triage, failure) } });
+      this.threads.open(image.image, failureKey, threadKey, runId);
+      this.options.logger.info({ runId, image: image.image, failureKey }, 'triage thread opened');
     } else {
-      this.threads.touch(image.image, failureKey, result.runId);
-      this.options.logger.info({ runId: result.runId, image: image.image, failureKey }, 'failure reported in its existing triage thread');
+      this.threads.touch(image.image, failureKey, runId);
+      this.options.logger.info({ runId, image: image.image, failureKey }, 'failure reported in its existing triage thread');
     }
-    this.options.outbox.enqueue({ messageKey: `thread-post:${result.runId}:${image.image}`, action: 'create', channelId: `{{id:${threadKey}}}`, payload: renderThreadReport(report) });
+    this.options.outbox.enqueue({ messageKey: `thread-post:${runId}:${image.image}:${failure.kind}`, action: 'create', channelId: `{{id:${threadKey}}}`, payload: renderThreadReport(report) });
     return `<#{{id:${threadKey}}}>`;
   }
 }
@@ -181,6 +241,20 @@ export class ThreadRegistry {
   touch(image: string, failureKey: string, runId: string): void {
     this.db.prepare('UPDATE triage_threads SET last_run_id = ? WHERE image = ? AND failure_key = ?').run(runId, image, failureKey);
   }
+}
+
+function buildFailure(image: ImageResultRecord): ThreadFailure {
+  return { image: image.image, kind: 'build', runId: image.runId, failedStep: image.failedStep, error: image.error, cause: image.cause, logPath: image.logPath, details: [] };
+}
+
+function validationFailure({ record, regressions, sourceFailures, unclassified }: ImageValidationOutcome): ThreadFailure {
+  const details = [
+    ...regressions.map((command) => `\`${truncate(command, 200)}\`: image regression, because it passes on the production image`),
+    ...sourceFailures.map((command) => `\`${truncate(command, 200)}\`: fails on the production image too, so the sources are suspect`),
+    ...unclassified.map((command) => `\`${truncate(command, 200)}\`: failed; no production image to compare with`),
+  ];
+  const failedStep = regressions[0] ?? sourceFailures[0] ?? unclassified[0] ?? null;
+  return { image: record.image, kind: 'validate', runId: record.runId, failedStep, error: record.error, cause: record.cause, logPath: record.logPath, details };
 }
 
 function summaryKey(job: Job): string {

@@ -16,7 +16,7 @@ import { fileIssueForFailure } from '../github/file-issue.js';
 import type { Logger } from '../logger.js';
 import { buildMatrix, formatMatrix } from '../report/matrix.js';
 import type { Clock } from '../scheduler/clock.js';
-import type { Job, JobObserver } from '../scheduler/job.js';
+import type { Job, JobObserver, JobResult } from '../scheduler/job.js';
 import type { NightlyScheduler } from '../scheduler/nightly-scheduler.js';
 import { formatUtc } from '../scheduler/nightly-scheduler.js';
 import type { RunQueue } from '../scheduler/run-queue.js';
@@ -29,6 +29,7 @@ import type { OnCall } from './oncall.js';
 import { formatDuration } from './render-summary.js';
 import { renderLogTail } from './render-thread.js';
 import type { DashboardLinks } from '../dashboard/links.js';
+import type { ChannelReporter } from './channel-reporter.js';
 
 /** Discord shows at most 25 autocomplete choices. */
 const MAX_CHOICES = 25;
@@ -48,6 +49,8 @@ export interface InteractionContext {
   logger: Logger;
   /** Image names for autocomplete and checks: the catalog of the last checkout and the images on record. */
   listImages: () => string[];
+  /** Posts in the channel and its triage threads. */
+  reporter: ChannelReporter;
 }
 
 /** A reply for a user error: shown only to the caller. */
@@ -122,7 +125,7 @@ async function handleCommand(interaction: ChatInputCommandInteraction, context: 
         noCache: interaction.options.getBoolean('no-cache') ?? undefined,
       });
     case 'validate':
-      return startJob(interaction, context, { kind: 'validate', images: parseImages(interaction.options.getString('images', true), context), tag: interaction.options.getString('tag') ?? undefined });
+      return startJob(interaction, context, { kind: 'validate', images: parseImages(interaction.options.getString('images', true), context), tag: checkTag(interaction.options.getString('tag')) });
     case 'cancel':
       return cancelRun(interaction, context);
     case 'oncall show':
@@ -166,6 +169,15 @@ function checkImage(name: string, context: InteractionContext): string {
   return name;
 }
 
+/** Docker's tag grammar, which run tags such as 2025-01-10-05-00-00-abc1234 follow. */
+const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
+function checkTag(tag: string | null): string | undefined {
+  if (tag === null) return undefined;
+  if (!TAG_PATTERN.test(tag)) throw new UserError(`"${truncate(tag, 130)}" is not an image tag: give a run tag such as 2025-01-10-05-00-00-abc1234, or leave tag out to test the newest build.`);
+  return tag;
+}
+
 function checkRef(ref: string | null): string | undefined {
   if (ref === null) return undefined;
   const problem = findRefProblem(ref);
@@ -189,13 +201,32 @@ async function startJob(interaction: ChatInputCommandInteraction | ButtonInterac
   const observer: JobObserver = {
     queued: (_job, blockers) => edit(`Queued: the ${what} waits for ${blockers.map((blocker) => blocker.runId ?? blocker.id).join(', ')}, which works on the same images.`),
     started: () => edit(`Started the ${what}.`),
-    finished: (_job, result) => {
-      const lines = result.images.map((image) => `${image.status === 'succeeded' ? '✓' : '✗'} ${image.image} ${image.status}${image.durationMs !== null ? ` in ${formatDuration(image.durationMs)}` : ''}${image.error ? `: ${truncate(image.error, 150)}` : ''}`);
-      edit([`Run ${result.runId} ${result.status}${result.shortCommit ? ` at ${result.shortCommit}` : ''}.`, ...lines].join('\n'));
-    },
-    failed: (_job, error) => edit(`The ${what} failed before building: ${describeError(error)}`),
+    finished: (_job, result) => edit([`Run ${result.runId} ${result.status}${result.shortCommit ? ` at ${result.shortCommit}` : ''}.`, ...describeImages(request.kind, result)].join('\n')),
+    failed: (_job, error) => edit(`The ${what} failed before ${request.kind === 'validate' ? 'testing' : 'building'}: ${describeError(error)}`),
   };
   context.queue.submit(job, observer);
+}
+
+/** One line per image of a finished job: its build, unless the job only tested, and its tests. */
+function describeImages(kind: Job['kind'], result: JobResult): string[] {
+  const tests = new Map((result.validation?.images ?? []).map((outcome) => [outcome.record.image, outcome]));
+  const took = (ms: number | null) => (ms === null ? '' : ` in ${formatDuration(ms)}`);
+  const built = kind === 'validate' ? [] : result.images;
+  const names = [...new Set([...built.map((image) => image.image), ...tests.keys()])];
+
+  return names.map((name) => {
+    const build = built.find((image) => image.image === name);
+    const test = tests.get(name);
+    const green = (build === undefined || build.status === 'succeeded') && (test === undefined || test.record.status === 'passed');
+    const head = `${green ? '✓' : '✗'} ${name}`;
+    const parts = [build ? `${head} ${build.status}${took(build.durationMs)}${build.error ? `: ${truncate(build.error, 150)}` : ''}` : head];
+    if (test) {
+      const regression = test.regressions[0] ? `: image regression in \`${truncate(test.regressions[0], 100)}\`` : '';
+      const failure = !regression && test.record.error && test.record.status !== 'passed' ? `: ${truncate(test.record.error, 150)}` : '';
+      parts.push(`tests ${test.record.status}${took(test.record.durationMs)}${regression}${failure}`);
+    }
+    return parts.join(', ');
+  });
 }
 
 async function cancelRun(interaction: ChatInputCommandInteraction, context: InteractionContext): Promise<void> {
@@ -267,7 +298,9 @@ async function fileIssue(interaction: ChatInputCommandInteraction | ButtonIntera
   await interaction.deferReply();
   const filed = await fileIssueForFailure({ store: context.store, settings: context.settings, env: context.env, logger: context.logger, image, runId });
   const done = { created: 'Filed', commented: 'Commented on', reopened: 'Reopened', unchanged: 'Already up to date:' }[filed.action];
-  await interaction.editReply({ content: truncate(`${done} issue #${filed.number} for ${image} (fingerprint \`${filed.fingerprintId}\`): ${filed.url}`, MAX_CONTENT_CHARS) });
+  const text = `${done} issue #${filed.number} for ${image} (fingerprint \`${filed.fingerprintId}\`): ${filed.url}`;
+  const posted = context.reporter.postInThread(image, filed.fingerprintId, `issue-link:${interaction.id}`, `${text}, at the request of <@${interaction.user.id}>.`);
+  await interaction.editReply({ content: truncate(posted ? `${text}\nThe link is posted in the triage thread.` : text, MAX_CONTENT_CHARS), allowedMentions: { parse: [] } });
 }
 
 /** Image names from the store and, when the sources were checked out, from their Dockerfiles. */

@@ -1,9 +1,10 @@
 import type { DashboardLinks } from '../dashboard/links.js';
 import type { MessageBody } from '../outbox/types.js';
 import { STATUS_GLYPHS } from '../report/matrix.js';
-import type { Job, JobResult } from '../scheduler/job.js';
+import type { ImageValidationOutcome, Job, JobResult, Progress } from '../scheduler/job.js';
 import type { ImageResultRecord } from '../store/types.js';
-import { countEmbedChars, MAX_EMBED_DESCRIPTION_CHARS, MAX_EMBED_TITLE_CHARS, MAX_EMBED_TOTAL_CHARS, truncate } from './limits.js';
+import type { ValidateImageRecord, ValidateStatus } from '../store/validate-types.js';
+import { countEmbedChars, MAX_EMBED_DESCRIPTION_CHARS, MAX_EMBED_FIELD_VALUE_CHARS, MAX_EMBED_TITLE_CHARS, MAX_EMBED_TOTAL_CHARS, truncate } from './limits.js';
 
 /** Embed colours: green, red, amber for a run in flight, grey for cancelled. */
 const COLOURS = { succeeded: 0x2e7d32, failed: 0xc62828, running: 0xf9a825, cancelled: 0x757575 } as const;
@@ -15,8 +16,14 @@ export interface SummaryState {
   images: ImageResultRecord[];
   done: number;
   total: number;
+  /** Each image's latest validation, live while the run goes on. */
+  validations: Map<string, ValidateImageRecord>;
+  /** Validations settled out of total, once validation started. */
+  validationProgress?: Progress;
   /** Set once the run finished. */
   result?: JobResult;
+  /** The file name of an attached image the embed shows, such as matrix.png. */
+  attachedImage?: string;
   /** The run stopped before building, with this error. */
   error?: string;
   /** A thread mention, such as `<#{{id:thread:ci_cpu:abc}}>`, by failed image. */
@@ -49,6 +56,7 @@ export function renderSummary(state: SummaryState): MessageBody {
   };
   const runUrl = state.runId && state.links ? state.links.absolute(state.links.run(state.runId)) : undefined;
   if (runUrl) embed.url = runUrl;
+  if (state.attachedImage) embed.image = { url: `attachment://${state.attachedImage}` };
   return { content: '', embeds: [embed], allowed_mentions: { parse: [] } };
 }
 
@@ -58,8 +66,11 @@ function kindTitle(job: Job): string {
 }
 
 function statusWord(status: string, state: SummaryState): string {
-  if (status === 'running') return `${state.done}/${state.total} images done`;
-  return status;
+  if (status !== 'running') return status;
+  const tested = state.validationProgress;
+  if (state.job.kind === 'validate') return `${tested?.done ?? 0}/${tested?.total ?? 0} images tested`;
+  if (tested) return `${state.done}/${state.total} images built, ${tested.done}/${tested.total} tested`;
+  return `${state.done}/${state.total} images done`;
 }
 
 function summaryFields(state: SummaryState): { name: string; value: string; inline: boolean }[] {
@@ -67,40 +78,52 @@ function summaryFields(state: SummaryState): { name: string; value: string; inli
   const result = state.result;
   if (result?.shortCommit) fields.push({ name: 'Commit', value: truncate(`\`${result.shortCommit}\` ${result.commitSubject ?? ''}`, 200), inline: true });
   if (result?.tag) fields.push({ name: 'Tag', value: `\`${result.tag}\``, inline: true });
-  const counts = countStatuses(state.images);
-  if (counts) fields.push({ name: 'Images', value: counts, inline: true });
+  const counts = countStatuses(state.images.map((image) => image.status));
+  if (counts) fields.push({ name: state.validations.size > 0 ? 'Builds' : 'Images', value: counts, inline: true });
+  const tests = countStatuses([...state.validations.values()].map((record) => record.status));
+  if (tests) fields.push({ name: 'Tests', value: tests, inline: true });
+  const regressed = (result?.validation?.images ?? []).filter((image) => image.regressions.length > 0).map((image) => image.record.image);
+  if (regressed.length > 0) fields.push({ name: 'Image regressions', value: truncate(regressed.join(', '), MAX_EMBED_FIELD_VALUE_CHARS), inline: false });
   if (state.job.requestedBy) fields.push({ name: 'Requested by', value: `<@${state.job.requestedBy}>`, inline: true });
   if (state.runId && state.links) fields.push({ name: 'Dashboard', value: `[run ${state.runId}](${state.links.absolute(state.links.run(state.runId))})`, inline: false });
   return fields;
 }
 
-function countStatuses(images: ImageResultRecord[]): string {
+function countStatuses(statuses: string[]): string {
   const counts = new Map<string, number>();
-  for (const image of images) counts.set(image.status, (counts.get(image.status) ?? 0) + 1);
+  for (const status of statuses) counts.set(status, (counts.get(status) ?? 0) + 1);
   return [...counts].map(([status, count]) => `${count} ${status}`).join(', ');
 }
 
 /** Detail levels of one image line, from most to least. */
 type Detail = 'full' | 'no-links' | 'bare';
 
+/** One image's line: its build, when this job built or tested it, and its validation, once started. */
+interface ImageLine {
+  image: string;
+  build: ImageResultRecord | undefined;
+  validation: ValidateImageRecord | undefined;
+  outcome: ImageValidationOutcome | undefined;
+}
+
 function fitImageLines(state: SummaryState, budget: number): string {
-  const images = state.images;
-  const attempts: ((image: ImageResultRecord) => Detail)[] = [
+  const images = listImageLines(state);
+  const attempts: ((line: ImageLine) => Detail)[] = [
     () => 'full',
-    (image) => (image.status === 'succeeded' ? 'no-links' : 'full'),
+    (line) => (isGreen(line) ? 'no-links' : 'full'),
     () => 'no-links',
     () => 'bare',
   ];
   for (const detailOf of attempts) {
-    const text = images.map((image) => renderImageLine(image, detailOf(image), state)).join('\n');
+    const text = images.map((line) => renderImageLine(line, detailOf(line), state)).join('\n');
     if (text.length <= budget) return text;
   }
 
   // Still too long: list the images that did not succeed and count the rest.
-  const succeeded = images.filter((image) => image.status === 'succeeded');
-  const others = images.filter((image) => image.status !== 'succeeded');
-  const lines = others.map((image) => renderImageLine(image, 'no-links', state));
-  const tail = succeeded.length > 0 ? [`${STATUS_GLYPHS.succeeded} ${succeeded.length} more images succeeded`] : [];
+  const green = images.filter(isGreen);
+  const others = images.filter((line) => !isGreen(line));
+  const lines = others.map((line) => renderImageLine(line, 'no-links', state));
+  const tail = green.length > 0 ? [`${STATUS_GLYPHS.succeeded} ${green.length} more images succeeded`] : [];
   const text = [...lines, ...tail].join('\n');
   if (text.length <= budget) return text;
 
@@ -115,21 +138,81 @@ function fitImageLines(state: SummaryState, budget: number): string {
   return `${kept.join('\n')}\n… and ${images.length - kept.length} more images: see the dashboard`;
 }
 
-function renderImageLine(image: ImageResultRecord, detail: Detail, state: SummaryState): string {
-  const glyph = STATUS_GLYPHS[image.status];
-  if (detail === 'bare') return `${glyph} ${image.image} ${image.status}`;
+function listImageLines(state: SummaryState): ImageLine[] {
+  const outcomes = new Map((state.result?.validation?.images ?? []).map((outcome) => [outcome.record.image, outcome]));
+  const validationOf = (image: string) => outcomes.get(image)?.record ?? state.validations.get(image);
+  const lines: ImageLine[] = state.images.map((build) => ({ image: build.image, build, validation: validationOf(build.image), outcome: outcomes.get(build.image) }));
+  const named = new Set(state.images.map((build) => build.image));
+  for (const image of new Set([...state.validations.keys(), ...outcomes.keys()])) {
+    if (!named.has(image)) lines.push({ image, build: undefined, validation: validationOf(image), outcome: outcomes.get(image) });
+  }
+  return lines;
+}
 
-  const parts = [`${glyph} **${image.image}** ${image.status}`];
-  if (image.durationMs !== null) parts.push(formatDuration(image.durationMs));
-  const tag = image.tags[1];
-  if (tag && image.status === 'succeeded') parts.push(`\`${tag.slice(tag.lastIndexOf(':') + 1)}\``);
-  if (image.status === 'failed' && image.failedStep) parts.push(`at \`${truncate(image.failedStep, 80)}\``);
-  const thread = state.threads.get(image.image);
+/** Glyphs of validation statuses, in the matrix's glyph set. */
+const VALIDATION_GLYPHS: Record<ValidateStatus, string> = {
+  pending: STATUS_GLYPHS.pending,
+  running: STATUS_GLYPHS.running,
+  passed: STATUS_GLYPHS.succeeded,
+  failed: STATUS_GLYPHS.failed,
+  error: STATUS_GLYPHS.failed,
+  cancelled: STATUS_GLYPHS.cancelled,
+  skipped: STATUS_GLYPHS.skipped,
+};
+
+/** An image is green when it built and, where it was tested, passed. */
+function isGreen(line: ImageLine): boolean {
+  if (line.build && line.build.status !== 'succeeded') return false;
+  return line.validation === undefined || line.validation.status === 'passed';
+}
+
+function lineGlyph(line: ImageLine): string {
+  if (line.build && line.build.status !== 'succeeded') return STATUS_GLYPHS[line.build.status];
+  if (line.validation) return VALIDATION_GLYPHS[line.validation.status];
+  return STATUS_GLYPHS[line.build?.status ?? 'pending'];
+}
+
+function renderImageLine(line: ImageLine, detail: Detail, state: SummaryState): string {
+  const { build, validation } = line;
+  const glyph = lineGlyph(line);
+  if (detail === 'bare') {
+    const parts = [build ? `${glyph} ${line.image} ${build.status}` : `${glyph} ${line.image}`];
+    if (validation) parts.push(`tests ${validation.status}`);
+    return parts.join(', ');
+  }
+
+  const parts = [build ? `${glyph} **${line.image}** ${build.status}` : `${glyph} **${line.image}**`];
+  if (build?.durationMs != null) parts.push(formatDuration(build.durationMs));
+  const tag = build?.tags[1];
+  if (tag && build.status === 'succeeded') parts.push(`\`${tag.slice(tag.lastIndexOf(':') + 1)}\``);
+  if (build?.status === 'failed' && build.failedStep) parts.push(`at \`${truncate(build.failedStep, 80)}\``);
+  if (validation) parts.push(describeValidation(validation, line.outcome));
+  const thread = state.threads.get(line.image);
   if (thread) parts.push(thread);
-  if (detail === 'full' && state.links && state.runId && image.logPath) {
-    parts.push(`[log](${state.links.absolute(state.links.log(state.runId, image.image, 'build'))})`);
+  if (detail === 'full' && state.links) {
+    const buildRunId = build?.runId;
+    if (buildRunId && build.logPath) parts.push(`[log](${state.links.absolute(state.links.log(buildRunId, line.image, 'build'))})`);
+    if (validation?.logPath) parts.push(`[test log](${state.links.absolute(state.links.log(validation.runId, line.image, 'validate'))})`);
   }
   return parts.join(' · ');
+}
+
+/** Describes a validation, naming the first failed command of each class. */
+function describeValidation(record: ValidateImageRecord, outcome: ImageValidationOutcome | undefined): string {
+  const took = record.durationMs === null ? '' : ` in ${formatDuration(record.durationMs)}`;
+  const text = `tests ${record.status}${took}`;
+  if (!outcome) return record.status === 'skipped' || record.status === 'error' ? `${text}${record.error ? `: ${truncate(record.error, 80)}` : ''}` : text;
+
+  const classes: string[] = [];
+  if (outcome.regressions.length > 0) classes.push(`image regression in \`${truncate(outcome.regressions[0]!, 60)}\`${more(outcome.regressions)}`);
+  if (outcome.sourceFailures.length > 0) classes.push(`fails on production too: \`${truncate(outcome.sourceFailures[0]!, 60)}\`${more(outcome.sourceFailures)}`);
+  if (outcome.unclassified.length > 0) classes.push(`failed: \`${truncate(outcome.unclassified[0]!, 60)}\`${more(outcome.unclassified)}`);
+  if (classes.length === 0 && record.error && record.status !== 'passed') classes.push(truncate(record.error, 80));
+  return classes.length === 0 ? text : `${text}: ${classes.join('; ')}`;
+}
+
+function more(commands: string[]): string {
+  return commands.length > 1 ? ` and ${commands.length - 1} more` : '';
 }
 
 export function formatDuration(ms: number): string {

@@ -1,7 +1,7 @@
 import type { DashboardLinks } from '../dashboard/links.js';
 import type { MessageBody } from '../outbox/types.js';
 import { redactSecrets } from '../secrets.js';
-import type { ImageResultRecord } from '../store/types.js';
+import type { LogKind } from '../dashboard/links.js';
 import { readLogTail, stripTimestamp } from '../triage/log-tail.js';
 import type { TriageFailureRecord } from '../triage/triage-store.js';
 import { FAILURE_CLASS_TITLES } from '../triage/types.js';
@@ -13,24 +13,43 @@ export const THREAD_LOG_LINES = 40;
 const LISTED_COMMITS = 8;
 const LISTED_PACKAGE_CHANGES = 12;
 
-export interface ThreadReport {
-  image: ImageResultRecord;
-  triage: TriageFailureRecord | undefined;
+/** What failed in one image: its build, or its tests on the built image. */
+export interface ThreadFailure {
+  image: string;
+  kind: LogKind;
+  /** The run whose log this is: the rebuild run for a build, the validate run for tests. */
   runId: string;
+  failedStep: string | null;
+  error: string | null;
+  cause: string | null;
+  logPath: string | null;
+  /** Lines that say more, such as each failed command and what the production image showed. */
+  details: string[];
+}
+
+export interface ThreadReport {
+  failure: ThreadFailure;
+  triage: TriageFailureRecord | undefined;
   repo: string | null;
   onCallUserId: string | undefined;
   links: DashboardLinks | undefined;
   secrets: string[];
 }
 
-export function threadName(image: string, triage: TriageFailureRecord | undefined, result: ImageResultRecord): string {
-  const what = triage ? FAILURE_CLASS_TITLES[triage.failureClass] : result.cause ? `${result.cause} failure` : 'failure';
-  return truncate(`${image}: ${what}`, MAX_THREAD_NAME_CHARS);
+export function threadName(triage: TriageFailureRecord | undefined, failure: ThreadFailure): string {
+  const what = triage ? FAILURE_CLASS_TITLES[triage.failureClass] : failure.cause ? `${failure.cause} failure` : failure.kind === 'validate' ? 'test failure' : 'failure';
+  return truncate(`${failure.image}: ${what}`, MAX_THREAD_NAME_CHARS);
+}
+
+/** The words for a failure of each kind, as in "ci_cpu failed its tests". */
+function failedWhat(failure: ThreadFailure): string {
+  return failure.kind === 'validate' ? 'failed its tests' : 'failed to build';
 }
 
 /** The channel message a new thread starts on. */
 export function renderThreadStarter(report: ThreadReport): MessageBody {
-  return { content: truncate(`✗ **${report.image.image}** failed in run ${report.runId}. Triage in the thread below.`, MAX_CONTENT_CHARS), allowed_mentions: { parse: [] } };
+  const { failure } = report;
+  return { content: truncate(`✗ **${failure.image}** ${failedWhat(failure)} in run ${failure.runId}. Triage in the thread below.`, MAX_CONTENT_CHARS), allowed_mentions: { parse: [] } };
 }
 
 /**
@@ -40,27 +59,32 @@ export function renderThreadStarter(report: ThreadReport): MessageBody {
  * issue and open the full log.
  */
 export function renderThreadReport(report: ThreadReport): MessageBody {
-  const { image, triage, runId } = report;
+  const { failure, triage } = report;
+  const { image, runId } = failure;
   const mention = report.onCallUserId ? `<@${report.onCallUserId}> ` : '';
-  const content = truncate(`${mention}**${image.image}** failed in run ${runId}${image.failedStep ? ` at \`${truncate(image.failedStep, 200)}\`` : ''}.`, MAX_CONTENT_CHARS);
+  const content = truncate(`${mention}**${image}** ${failedWhat(failure)} in run ${runId}${failure.failedStep ? ` at \`${truncate(failure.failedStep, 200)}\`` : ''}.`, MAX_CONTENT_CHARS);
 
-  const header = image.error ? `${truncate(redactSecrets(image.error, report.secrets), 500)}\n` : '';
-  const description = header + renderLogTail(image.logPath, report.secrets, MAX_EMBED_DESCRIPTION_CHARS - header.length);
-  const fields = [
+  const header = failure.error ? `${truncate(redactSecrets(failure.error, report.secrets), 500)}\n` : '';
+  const description = header + renderLogTail(failure.logPath, report.secrets, MAX_EMBED_DESCRIPTION_CHARS - header.length);
+  const fields = [];
+  if (failure.details.length > 0) {
+    fields.push({ name: 'Failed commands', value: fitLines(failure.details.map((line) => redactSecrets(line, report.secrets)), MAX_EMBED_FIELD_VALUE_CHARS), inline: false });
+  }
+  fields.push(
     { name: 'Suspect commits', value: renderSuspects(triage, report), inline: false },
     { name: 'Package changes since the last green build', value: renderPackageChanges(triage), inline: false },
-  ];
+  );
   if (triage) fields.push({ name: 'Fingerprint', value: `\`${triage.fingerprintId}\` (${FAILURE_CLASS_TITLES[triage.failureClass]})`, inline: true });
 
   const buttons: Record<string, unknown>[] = [
-    { type: 2, style: 1, label: 'Rebuild', custom_id: truncate(`rebuild:${image.image}`, 100) },
-    { type: 2, style: 2, label: 'File GitHub issue', custom_id: truncate(`file-issue:${image.image}:${runId}`, 100) },
+    { type: 2, style: 1, label: 'Rebuild', custom_id: truncate(`rebuild:${image}`, 100) },
+    { type: 2, style: 2, label: 'File GitHub issue', custom_id: truncate(`file-issue:${image}:${runId}`, 100) },
   ];
-  if (report.links) buttons.push({ type: 2, style: 5, label: 'Full log', url: report.links.absolute(report.links.log(runId, image.image, 'build')) });
+  if (report.links) buttons.push({ type: 2, style: 5, label: 'Full log', url: report.links.absolute(report.links.log(runId, image, failure.kind)) });
 
   return {
     content,
-    embeds: [{ title: truncate(`${image.image} · run ${runId}`, 256), description, color: 0xc62828, fields }],
+    embeds: [{ title: truncate(`${image} · run ${runId}`, 256), description, color: 0xc62828, fields }],
     components: [{ type: 1, components: buttons }],
     allowed_mentions: { users: report.onCallUserId ? [report.onCallUserId] : [] },
   };
@@ -84,7 +108,7 @@ export function renderLogTail(logPath: string | null, secrets: string[], max: nu
 function renderSuspects(triage: TriageFailureRecord | undefined, report: ThreadReport): string {
   const range = triage?.suspectRange;
   if (!range) return 'Not known: no triage was recorded for this failure.';
-  if (!range.lastGreen) return `No green build of ${report.image.image} is on record, so every commit up to \`${range.commit.slice(0, 10)}\` is suspect.`;
+  if (!range.lastGreen) return `No green build of ${report.failure.image} is on record, so every commit up to \`${range.commit.slice(0, 10)}\` is suspect.`;
 
   const compare = report.links?.compare(report.repo, range.lastGreen.commit, range.commit);
   const head = `${range.commitCount} commit${range.commitCount === 1 ? '' : 's'} since the last green build (\`${range.lastGreen.commit.slice(0, 10)}\`, run ${range.lastGreen.runId})`;

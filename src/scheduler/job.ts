@@ -1,4 +1,5 @@
-import type { ImageResultRecord } from '../store/types.js';
+import type { ImageResultRecord, RunRecord } from '../store/types.js';
+import type { ValidateImageRecord } from '../store/validate-types.js';
 
 export type JobKind = 'nightly' | 'rebuild' | 'validate';
 
@@ -41,6 +42,28 @@ export interface JobResult {
   images: ImageResultRecord[];
   /** The staging tag of this run, such as 2025-01-10-05-00-00-abc1234. */
   tag: string | null;
+  /** The validation of the built images, for a nightly, a validate, or a rebuild asked to validate. */
+  validation?: ValidationOutcome;
+}
+
+/** One image's validation, with its failed commands sorted by what the production image showed. */
+export interface ImageValidationOutcome {
+  record: ValidateImageRecord;
+  /** Commands that failed on the new image and passed on the production image. */
+  regressions: string[];
+  /** Commands that failed on the production image too, so the sources are to blame. */
+  sourceFailures: string[];
+  /** Failed commands with no production image to compare with. */
+  unclassified: string[];
+}
+
+/** The validate run of a job. */
+export interface ValidationOutcome {
+  runId: string;
+  /** The rebuild run whose images were tested. */
+  rebuildRunId: string;
+  status: RunRecord['status'];
+  images: ImageValidationOutcome[];
 }
 
 /**
@@ -51,6 +74,8 @@ export interface JobObserver {
   queued?(job: Job, blockedBy: Job[]): void;
   started?(job: Job): void;
   imageChanged?(job: Job, result: ImageResultRecord, progress: Progress): void;
+  /** An image's validation started or settled; `progress` counts validations, not builds. */
+  validationChanged?(job: Job, record: ValidateImageRecord, progress: Progress): void;
   finished?(job: Job, result: JobResult): void;
   /** The run stopped before it had image results, such as on a failed fetch. */
   failed?(job: Job, error: unknown): void;

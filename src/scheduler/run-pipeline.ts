@@ -1,12 +1,14 @@
 import type { DrydockEnv } from '../config/env.js';
 import type { Settings } from '../config/load-config.js';
-import { connectEngine } from '../engine/connect-engine.js';
+import { connectEngine, type Engine } from '../engine/connect-engine.js';
 import type { EnginePool } from '../engine/engine-pool.js';
 import type { Logger } from '../logger.js';
 import { runNightly } from '../pipeline/nightly.js';
 import { runRebuild, type RebuildResult } from '../pipeline/rebuild.js';
+import { runValidate, type ValidateResult } from '../pipeline/validate.js';
 import type { Store } from '../store/store.js';
-import type { Job, JobResult } from './job.js';
+import type { RunRecord } from '../store/types.js';
+import type { Job, JobResult, ValidationOutcome } from './job.js';
 import type { PipelineRunner } from './run-queue.js';
 
 export interface PipelineDependencies {
@@ -15,35 +17,50 @@ export interface PipelineDependencies {
   pool: EnginePool;
   store: Store;
   logger: Logger;
+  /** The engine that runs test containers; DOCKER_HOST's engine when unset, as in drydock validate. */
+  engine?: Engine;
   clock?: () => Date;
 }
 
+type Hooks = Parameters<PipelineRunner>[1];
+
 /**
  * Creates the runner the bot's queue calls: the nightly pipeline (rebuild,
- * then validate) for the schedule, and a rebuild for `/rebuild`.
+ * then validate) for the schedule, a rebuild for `/rebuild` (followed by a
+ * validate when asked), and a validate for `/validate`.
  */
 export function createPipelineRunner(dependencies: PipelineDependencies): PipelineRunner {
+  const testEngine = () => dependencies.engine ?? connectEngine(dependencies.env);
+
   return async (job, hooks) => {
     if (job.kind === 'nightly') {
-      // NOTE: test containers run on DOCKER_HOST, as in drydock nightly; an image built on another engine must have been pushed.
+      // NOTE: test containers run on one engine, as in drydock nightly; an image built on another engine must have been pushed.
       const nightly = await runNightly({
         settings: dependencies.settings,
         env: dependencies.env,
         pool: dependencies.pool,
-        engine: connectEngine(dependencies.env),
+        engine: testEngine(),
         store: dependencies.store,
         logger: dependencies.logger,
         trigger: 'nightly',
         signal: hooks.signal,
         onBuildChange: hooks.onImageChange,
+        onValidateChange: hooks.onValidationChange,
         clock: dependencies.clock,
       });
-      return { ...toJobResult(nightly.rebuild), status: nightly.run.status === 'running' ? 'failed' : nightly.run.status };
+      return {
+        ...toJobResult(nightly.rebuild),
+        status: nightly.run.status === 'running' ? 'failed' : nightly.run.status,
+        validation: nightly.validate ? toValidationOutcome(nightly.validate) : undefined,
+      };
     }
-    // TODO: run /validate through the validate pipeline; until it is wired here the command reports that it is unavailable.
-    if (job.kind === 'validate') throw new Error('validating from Discord needs the validate pipeline, which this build does not have yet');
 
-    const result = await runRebuild({
+    if (job.kind === 'validate') {
+      const validate = await validateImages(job, hooks, dependencies, testEngine(), { tag: job.tag, images: job.images });
+      return toValidateJobResult(validate, dependencies.store);
+    }
+
+    const rebuild = await runRebuild({
       settings: settingsFor(job, dependencies.settings),
       env: dependencies.env,
       pool: dependencies.pool,
@@ -57,8 +74,37 @@ export function createPipelineRunner(dependencies: PipelineDependencies): Pipeli
       onImageChange: hooks.onImageChange,
       clock: dependencies.clock,
     });
-    return toJobResult(result);
+    const result = toJobResult(rebuild);
+    const built = rebuild.images.filter((image) => image.status === 'succeeded').map((image) => image.image);
+    if (!job.validate || built.length === 0 || hooks.signal.aborted) return result;
+
+    const validate = await validateImages(job, hooks, dependencies, testEngine(), { rebuildRunId: rebuild.run.id, images: built });
+    return { ...result, status: combineStatuses(rebuild.run.status, validate.run.status), validation: toValidationOutcome(validate) };
   };
+}
+
+function validateImages(
+  job: Job,
+  hooks: Hooks,
+  dependencies: PipelineDependencies,
+  engine: Engine,
+  choice: { rebuildRunId?: string; tag?: string; images?: string[] },
+): Promise<ValidateResult> {
+  return runValidate({
+    settings: settingsFor(job, dependencies.settings),
+    env: dependencies.env,
+    engine,
+    store: dependencies.store,
+    logger: dependencies.logger,
+    rebuildRunId: choice.rebuildRunId,
+    tag: choice.tag,
+    images: choice.images,
+    trigger: job.trigger,
+    triggeredBy: job.requestedBy ?? undefined,
+    signal: hooks.signal,
+    onImageChange: hooks.onValidationChange,
+    clock: dependencies.clock,
+  });
 }
 
 /** The settings of one job: its ref and cache choice over the configured ones. */
@@ -70,8 +116,13 @@ function settingsFor(job: Job, settings: Settings): Settings {
   };
 }
 
+/** A rebuild followed by a validate is cancelled when either was, and succeeded only when both were. */
+function combineStatuses(...statuses: RunRecord['status'][]): JobResult['status'] {
+  if (statuses.includes('cancelled')) return 'cancelled';
+  return statuses.every((status) => status === 'succeeded') ? 'succeeded' : 'failed';
+}
+
 export function toJobResult({ run, images }: RebuildResult): JobResult {
-  const tagged = images.find((image) => image.tags.length > 1)?.tags[1];
   return {
     runId: run.id,
     status: run.status,
@@ -81,6 +132,49 @@ export function toJobResult({ run, images }: RebuildResult): JobResult {
     startedAt: run.startedAt,
     finishedAt: run.finishedAt,
     images,
-    tag: tagged ? tagged.slice(tagged.lastIndexOf(':') + 1) : null,
+    tag: findRunTag(images),
   };
+}
+
+/** A validate job's result: its validate run, with the builds it tested as the images. */
+function toValidateJobResult(validate: ValidateResult, store: Store): JobResult {
+  const tested = new Set(validate.images.map((image) => image.record.image));
+  const builds = store.listImageResults(validate.rebuildRun.id).filter((image) => tested.has(image.image));
+  const { run } = validate;
+  return {
+    runId: run.id,
+    status: run.status,
+    shortCommit: run.shortCommit,
+    commitSubject: run.commitSubject,
+    repo: run.repo,
+    startedAt: run.startedAt,
+    finishedAt: run.finishedAt,
+    images: builds,
+    tag: findRunTag(builds),
+    validation: toValidationOutcome(validate),
+  };
+}
+
+export function toValidationOutcome(validate: ValidateResult): ValidationOutcome {
+  return {
+    runId: validate.run.id,
+    rebuildRunId: validate.rebuildRun.id,
+    status: validate.run.status,
+    images: validate.images.map(({ record, commands }) => {
+      const failed = commands.filter((command) => command.status !== 'passed');
+      const named = (classification: string | null) => failed.filter((command) => command.classification === classification).map((command) => command.command);
+      return {
+        record,
+        regressions: named('image-regression'),
+        sourceFailures: named('source-failure'),
+        unclassified: failed.filter((command) => command.classification !== 'image-regression' && command.classification !== 'source-failure').map((command) => command.command),
+      };
+    }),
+  };
+}
+
+/** The run tag, such as 2025-01-10-05-00-00-abc1234, from the second tag of the first tagged image. */
+function findRunTag(images: RebuildResult['images']): string | null {
+  const tagged = images.find((image) => image.tags.length > 1)?.tags[1];
+  return tagged ? tagged.slice(tagged.lastIndexOf(':') + 1) : null;
 }

@@ -1,11 +1,17 @@
 import type { Logger } from '../logger.js';
 import type { Job, JobObserver, JobResult, Progress } from './job.js';
 import type { ImageResultRecord } from '../store/types.js';
+import type { ValidateImageRecord } from '../store/validate-types.js';
 
 /** Runs one job's pipeline and returns its result. */
 export type PipelineRunner = (
   job: Job,
-  hooks: { signal: AbortSignal; onRunCreated: (runId: string) => void; onImageChange: (result: ImageResultRecord, progress: Progress) => void },
+  hooks: {
+    signal: AbortSignal;
+    onRunCreated: (runId: string) => void;
+    onImageChange: (result: ImageResultRecord, progress: Progress) => void;
+    onValidationChange: (record: ValidateImageRecord, progress: Progress) => void;
+  },
 ) => Promise<JobResult>;
 
 /**
@@ -96,6 +102,11 @@ export class RunQueue {
       onImageChange: (result, progress) => {
         job.runId ??= result.runId;
         this.emit(job, (target) => target.imageChanged?.(job, result, progress));
+      },
+      onValidationChange: (record, progress) => {
+        // A validate job has no build; its validate run is the run /cancel names.
+        job.runId ??= record.runId;
+        this.emit(job, (target) => target.validationChanged?.(job, record, progress));
       },
     })
       .then((result) => {
