@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { stripTerminalEscapes } from '../src/build/terminal-escapes.js';
-import { signFailure, signFailureLines } from '../src/triage/fingerprint.js';
+import { groupFingerprint, signFailure, signFailureLines } from '../src/triage/fingerprint.js';
 import { runCli } from './helpers/cli.js';
 import { createGitRepo } from './helpers/git-repo.js';
 import { BUSYBOX_IMAGE } from './helpers/images.js';
@@ -106,6 +106,19 @@ describe('log written before escapes were stripped', () => {
 
     expect(signature.failureClass).toBe('compiler');
     expect(signature.errorLines).toEqual(['CMake Error at toolchain.cmake:4 (message):']);
+  });
+});
+
+describe('fingerprint stored with colour codes', () => {
+  test('groups the same failure without them', () => {
+    const known = [{ id: 'aaaaaaaaaaaa', failureClass: 'network' as const, normalized: `${ESCAPE}[91mcurl: (6) Could not resolve host: dl.invalid` }];
+    const signature = signFailureLines(
+      ['Step 11/40 : RUN bash /install/install_cmake.sh', 'curl: (6) Could not resolve host: dl.invalid'],
+      { cause: 'build', failedStep: 'Step 11/40 : RUN bash /install/install_cmake.sh', error: "The command '/bin/sh -c bash /install/install_cmake.sh' returned a non-zero code: 1" },
+    );
+
+    expect(signature.failureClass).toBe('network');
+    expect(groupFingerprint(signature, known)).toBe('aaaaaaaaaaaa');
   });
 });
 

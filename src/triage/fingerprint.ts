@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { stripTerminalEscapes } from '../build/terminal-escapes.js';
 import { classifyFailure } from './classify.js';
 import { isNearDuplicate } from './edit-distance.js';
 import { extractErrorLines } from './error-lines.js';
@@ -52,7 +53,13 @@ export function groupFingerprint(signature: FailureSignature, known: readonly Kn
   if (exact) return exact.id;
 
   const candidates = known
+    .map((entry) => ({ id: entry.id, failureClass: entry.failureClass, normalized: storedText(entry) }))
     .filter((entry) => entry.failureClass === signature.failureClass && isNearDuplicate(entry.normalized, signature.normalized))
     .sort((a, b) => Math.abs(a.normalized.length - signature.normalized.length) - Math.abs(b.normalized.length - signature.normalized.length) || a.id.localeCompare(b.id));
   return candidates[0]?.id ?? signature.exactId;
+}
+
+/** The stored text of a known fingerprint without the terminal colour codes that logs held before drydock stripped them. */
+function storedText(entry: KnownFingerprint): string {
+  return stripTerminalEscapes(entry.normalized);
 }
