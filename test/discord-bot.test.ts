@@ -7,33 +7,14 @@ import { loadSettings } from '../src/config/load-config.js';
 import { startBot, type Bot } from '../src/discord/bot.js';
 import { EnginePool } from '../src/engine/engine-pool.js';
 import { createSilentLogger } from '../src/logger.js';
-import type { Clock, ClockTimer } from '../src/scheduler/clock.js';
 import { createPipelineRunner } from '../src/scheduler/run-pipeline.js';
 import { Store } from '../src/store/store.js';
 import { FakeDiscord } from './fakes/discord/fake-discord.js';
 import { autocomplete, chatInput, makeUser } from './fakes/discord/interactions.js';
 import { makeSnowflake } from './fakes/discord/snowflake.js';
+import { FakeClock } from './helpers/fake-clock.js';
 import { createGitRepo } from './helpers/git-repo.js';
 import { BUSYBOX_IMAGE, removeImages } from './helpers/images.js';
-
-/** A clock the test moves; timers fire when the clock passes them. */
-class FakeClock implements Clock {
-  private timers: { at: number; callback: () => void }[] = [];
-  constructor(private time: number) {}
-  now = () => new Date(this.time);
-  setTimer(ms: number, callback: () => void): ClockTimer {
-    const timer = { at: this.time + ms, callback };
-    this.timers.push(timer);
-    return { cancel: () => (this.timers = this.timers.filter((entry) => entry !== timer)) };
-  }
-  advanceTo(date: Date): void {
-    this.time = date.getTime();
-    for (const timer of this.timers.filter((entry) => entry.at <= this.time)) {
-      this.timers = this.timers.filter((entry) => entry !== timer);
-      timer.callback();
-    }
-  }
-}
 
 const committerRole = makeSnowflake();
 const onCallUser = makeSnowflake();
@@ -113,7 +94,7 @@ describe('drydock bot against a fake Discord', () => {
     expect(summaries).toHaveLength(1);
     const summary = summaries[0]!;
     expect(summary.embeds[0].title).toMatch(/: failed$/);
-    expect(summary.embeds[0].description).toMatch(/✓ \*\*dc_ok\*\* succeeded/);
+    expect(summary.embeds[0].description).toMatch(/✓ \*\*dc_ok\*\* succeeded .* tests passed/);
     expect(summary.embeds[0].description).toMatch(/✗ \*\*dc_broken\*\* failed/);
     expect(summary.embeds[0].description).toContain('[log](http://127.0.0.1:9/drydock/runs/');
 

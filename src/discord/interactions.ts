@@ -218,14 +218,14 @@ function describeImages(kind: Job['kind'], result: JobResult): string[] {
     const build = built.find((image) => image.image === name);
     const test = tests.get(name);
     const green = (build === undefined || build.status === 'succeeded') && (test === undefined || test.record.status === 'passed');
-    const head = `${green ? '✓' : '✗'} ${name}`;
-    const parts = [build ? `${head} ${build.status}${took(build.durationMs)}${build.error ? `: ${truncate(build.error, 150)}` : ''}` : head];
+    const parts: string[] = [];
+    if (build) parts.push(`${build.status}${took(build.durationMs)}${build.error ? `: ${truncate(build.error, 150)}` : ''}`);
     if (test) {
       const regression = test.regressions[0] ? `: image regression in \`${truncate(test.regressions[0], 100)}\`` : '';
       const failure = !regression && test.record.error && test.record.status !== 'passed' ? `: ${truncate(test.record.error, 150)}` : '';
       parts.push(`tests ${test.record.status}${took(test.record.durationMs)}${regression}${failure}`);
     }
-    return parts.join(', ');
+    return `${green ? '✓' : '✗'} ${name} ${parts.join(', ')}`;
   });
 }
 
