@@ -1,3 +1,4 @@
+import { rmdirSync } from 'node:fs';
 import path from 'node:path';
 import type { DrydockEnv } from '../config/env.js';
 import type { Settings } from '../config/load-config.js';
@@ -137,6 +138,8 @@ export async function runValidate(options: ValidateOptions): Promise<ValidateRes
     results.set(build.image, await validateImage(context, build));
   });
 
+  removeEmptyFolder(path.join(settings.stateDir, 'worktrees', run.id), runLogger);
+
   const allPassed = [...results.values()].every((result) => result.record.status === 'passed');
   let status: RunRecord['status'] = allPassed ? 'succeeded' : 'failed';
   if (options.signal.aborted) status = 'cancelled';
@@ -250,4 +253,14 @@ function finishRun(run: RunRecord, status: RunRecord['status'], at: Date, store:
   run.finishedAt = at.toISOString();
   run.error = error;
   store.finishRun(run.id, status, run.finishedAt, error);
+}
+
+/** Removes the run's worktree folder once every image worktree in it is gone; a folder with leftovers stays. */
+function removeEmptyFolder(dir: string, logger: Logger): void {
+  try {
+    rmdirSync(dir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') logger.warn({ err: error, dir }, 'validation worktree folder left behind');
+  }
 }
