@@ -425,10 +425,10 @@ describe('fileIssueForFailure', () => {
 
 describe('fake GitHub', () => {
   test('records an unexpected request', async () => {
-    const response = await fetch(`${fixture.fake.url}/repos/octo-org/ci-images/pulls`, { headers: { authorization: `token ${fixture.fake.token}` } });
+    const response = await fetch(`${fixture.fake.url}/repos/octo-org/ci-images/deployments`, { headers: { authorization: `token ${fixture.fake.token}` } });
 
     expect(response.status).toBe(404);
-    expect(() => fixture.fake.verify()).toThrow('unexpected requests: GET /repos/octo-org/ci-images/pulls');
+    expect(() => fixture.fake.verify()).toThrow('unexpected requests: GET /repos/octo-org/ci-images/deployments');
     fixture.fake.unexpected.length = 0;
   });
 });
