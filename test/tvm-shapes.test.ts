@@ -122,6 +122,41 @@ describe('fingerprint stored with colour codes', () => {
   });
 });
 
+describe('images no engine can take', () => {
+  const fix = 'add an engine with that platform and those labels under engines: in drydock.yml';
+  const signatureFor = (missing: string) => {
+    const error = `no Docker engine: no engine declares ${missing}\n  fix: ${fix}`;
+    // Logs written before each line of a note got its own timestamp and mark.
+    const tail = [`[drydock] finished: failed (no Docker engine: no engine declares ${missing}`, `  fix: ${fix})`];
+    return signFailureLines(tail, { cause: 'engine', failedStep: null, error });
+  };
+
+  test('fingerprint by what is missing', () => {
+    const platform = signatureFor('platform linux/arm64');
+    const labels = signatureFor('labels gpu');
+
+    expect(platform.errorLines).toEqual(['no Docker engine: no engine declares platform linux/arm64']);
+    expect(labels.errorLines).toEqual(['no Docker engine: no engine declares labels gpu']);
+    expect(groupFingerprint(labels, [{ id: platform.exactId, failureClass: platform.failureClass, normalized: platform.normalized }])).toBe(labels.exactId);
+  });
+
+  test('log every line of the error with a timestamp', async () => {
+    const repo = createGitRepo({ 'docker/Dockerfile.ne_arm': `FROM ${BUSYBOX_IMAGE}\nRUN true\n` });
+    const workspace = createWorkspace(
+      `source: { repo: ${repo} }\nbuild: { pull: false }\nimages: { overrides: { ne_arm: { platform: linux/s390x } } }\n`,
+    );
+
+    const rebuild = await runCli(['rebuild', '--json'], { cwd: workspace });
+    const summary = JSON.parse(rebuild.stdout) as JsonSummary;
+    const lines = readFileSync(imageNamed(summary, 'ne_arm').log!, 'utf8').trimEnd().split('\n');
+    const triage = JSON.parse((await runCli(['triage', '--json'], { cwd: workspace })).stdout) as TriageJson;
+
+    expect(imageNamed(summary, 'ne_arm').status).toBe('failed');
+    for (const line of lines) expect(line).toMatch(/^\d{4}-\d\d-\d\dT\S+Z \[drydock\] /);
+    expect(triage.fingerprints[0]?.errorLines).toEqual(['no Docker engine: no engine declares platform linux/s390x']);
+  });
+});
+
 describe('stripTerminalEscapes', () => {
   test.each([
     ['colour', `${ESCAPE}[91mwarning${ESCAPE}[0m`, 'warning'],

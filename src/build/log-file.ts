@@ -43,7 +43,8 @@ export class LogFile {
   /** Appends a line of drydock's own, marked so readers tell it from build output. */
   async note(message: string): Promise<void> {
     await this.flushPartial();
-    await this.writeLine(`[drydock] ${message}`);
+    // A message of several lines, such as an error and its fix, gets a timestamp and the mark on each.
+    for (const line of message.split(/\r?\n/)) await this.writeLine(`[drydock] ${line}`);
   }
 
   /** Redacts `text` as the log's lines are, for messages taken from the same output. */

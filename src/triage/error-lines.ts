@@ -7,7 +7,17 @@ const FALLBACK_LINES = 5;
 
 const STEP_LINE = /^Step \d+\/\d+ : /;
 /** Build bookkeeping that says nothing about the failure. */
-const NOISE_LINES = [/^\s*---> /, /^Removing intermediate container /, /^\[drydock\] run \S+: building /, /^\[drydock\] finished: /, /^\s*$/];
+const NOISE_LINES = [
+  /^\s*---> /,
+  /^Removing intermediate container /,
+  /^\[drydock\] run \S+: building /,
+  /^\[drydock\] finished: /,
+  // The fix drydock prints under its own errors: advice that many failures share, not the failure.
+  /^(?:\[drydock\])?\s+fix: /,
+  /^\s*$/,
+];
+/** The fix that drydock appends to its own error messages, on a line of its own. */
+const FIX_ADVICE = /\r?\n\s*fix: [\s\S]*$/;
 /** Error lines in general, beside the class patterns. */
 const ERROR_LINE_PATTERNS = [/^E: /, /^ERROR:? /i, /\berror:/i, /^fatal:/, /^[A-Z]\w*(?:Error|Exception): /, /^npm ERR!/, /^\[drydock\] /];
 const URL_PATTERN = /\b(?:https?|ftp):\/\/\S+/;
@@ -31,10 +41,11 @@ export interface ExtractedLines {
  * Picks the error lines of a failure from the end of its log: only the
  * output of the failing step (after the last `Step N/M :` line, when the
  * log has steps), then the lines that match an error pattern, or else the
- * last lines of output. The recorded error message stands in when the log
- * shows nothing.
+ * last lines of output. The recorded error message, without the fix that
+ * drydock appends to its own errors, stands in when the log shows nothing.
  */
-export function extractErrorLines(tail: readonly string[], error: string | null): ExtractedLines {
+export function extractErrorLines(tail: readonly string[], errorMessage: string | null): ExtractedLines {
+  const error = errorMessage === null ? null : errorMessage.replace(FIX_ADVICE, '');
   const lastStep = tail.findLastIndex((line) => STEP_LINE.test(line));
   const stepOutput = (lastStep === -1 ? tail : tail.slice(lastStep + 1)).filter((line) => !NOISE_LINES.some((noise) => noise.test(line)));
   const contextLines = error === null ? [...stepOutput] : [...stepOutput, error];
