@@ -3,7 +3,7 @@ import { readEnv } from '../config/env.js';
 import { loadSettings, type ConfigFlags } from '../config/load-config.js';
 import { startDashboard, type RunningDashboard } from '../dashboard/server.js';
 import { startBot } from '../discord/bot.js';
-import { DrydockError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import { EnginePool } from '../engine/engine-pool.js';
 import { createLogger, type Logger } from '../logger.js';
 import { systemClock } from '../scheduler/clock.js';
@@ -68,7 +68,7 @@ async function serveDashboard(settings: Settings, store: Store, logger: Logger):
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL') throw error;
-    throw new DrydockError(`the dashboard cannot listen on ${listen}: ${code}`, { fix: 'choose a free address and port with dashboard.listen in drydock.yml', cause: error });
+    throw new ConfigError(`the dashboard cannot listen on ${listen}: ${code}`, { fix: 'choose a free address and port with dashboard.listen in drydock.yml', cause: error });
   }
 }
 

@@ -20,7 +20,7 @@ export interface CliResult {
  */
 export function runCli(
   args: string[],
-  options: { cwd: string; env?: NodeJS.ProcessEnv; onSpawn?: (pid: number) => void } = { cwd: PROJECT_ROOT },
+  options: { cwd: string; env?: NodeJS.ProcessEnv; onSpawn?: (pid: number) => void; onStderr?: (all: string) => void } = { cwd: PROJECT_ROOT },
 ): Promise<CliResult> {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: options.cwd,
@@ -31,7 +31,10 @@ export function runCli(
   let stderr = '';
   let peakRssBytes = 0;
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    options.onStderr?.(stderr);
+  });
   if (child.pid !== undefined) options.onSpawn?.(child.pid);
 
   const sampler = setInterval(() => {
