@@ -157,6 +157,35 @@ describe('images no engine can take', () => {
   });
 });
 
+describe('base image missing with pull off', () => {
+  test('is a registry failure', async () => {
+    // The engine pulls a missing base itself; a name under .invalid never resolves.
+    const repo = createGitRepo({
+      'docker/Dockerfile.mb_copy': `FROM ${BUSYBOX_IMAGE}\nCOPY --from=tools.invalid/uv:0.1 /uv /bin/\n`,
+      'docker/Dockerfile.mb_from': 'FROM tools.invalid/base:1\nRUN true\n',
+    });
+    const workspace = createWorkspace(`source: { repo: ${repo} }\nbuild: { pull: false, concurrency: 2 }\n`);
+
+    const rebuild = await runCli(['rebuild', '--json'], { cwd: workspace });
+    const summary = JSON.parse(rebuild.stdout) as JsonSummary;
+    const triage = JSON.parse((await runCli(['triage', '--json'], { cwd: workspace })).stdout) as TriageJson;
+    const classOf = (image: string) => triage.fingerprints.find((entry) => entry.images.includes(image))?.class;
+
+    expect(imageNamed(summary, 'mb_copy').status).toBe('failed');
+    expect(imageNamed(summary, 'mb_from').status).toBe('failed');
+    expect(classOf('mb_copy')).toBe('registry');
+    expect(classOf('mb_from')).toBe('registry');
+  });
+
+  test('download in a step without DNS is a network failure', () => {
+    const signature = signFailureLines(
+      ['Step 7/20 : RUN go mod download', 'go: example.invalid/lib@v1.2.0: Get "https://proxy.example.invalid/lib/@v/v1.2.0.mod": dial tcp: lookup proxy.example.invalid: no such host'],
+      { cause: 'build', failedStep: 'Step 7/20 : RUN go mod download', error: "The command '/bin/sh -c go mod download' returned a non-zero code: 1" },
+    );
+    expect(signature.failureClass).toBe('network');
+  });
+});
+
 describe('stripTerminalEscapes', () => {
   test.each([
     ['colour', `${ESCAPE}[91mwarning${ESCAPE}[0m`, 'warning'],

@@ -73,6 +73,8 @@ export const CLASS_PATTERNS: readonly (readonly [FailureClass, readonly RegExp[]
       /unauthorized: authentication required/i,
       /blob upload (?:unknown|invalid)/i,
       /received unexpected HTTP status: 5\d\d/i,
+      // The engine pulls a missing FROM or COPY --from image itself, and its error names the registry API request that failed.
+      /\bGet "?https?:\/\/[^\s"/]+\/v2\/[^\s"]*"?: /,
     ],
   ],
   [
@@ -94,6 +96,7 @@ export const CLASS_PATTERNS: readonly (readonly [FailureClass, readonly RegExp[]
       /\b(?:ReadTimeoutError|NewConnectionError|ConnectTimeoutError)\b/,
       /SSL certificate problem/i,
       /TLS handshake timeout/i,
+      /\bdial tcp\b.*: (?:no such host|i\/o timeout)/,
     ],
   ],
   [
