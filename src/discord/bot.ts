@@ -47,7 +47,7 @@ export interface Bot {
   outbox: Outbox | undefined;
   /**
    * Stops the schedule, finishes or cancels the runs in flight, delivers
-   * what the outbox holds until `flushDeadline`, and logs out. Returns the
+   * the outbox's pending items until `flushDeadline`, and logs out. Returns the
    * number of notifications left undelivered.
    */
   stop(mode: 'finish' | 'cancel', flushDeadline: number): Promise<number>;

@@ -207,7 +207,7 @@ async function startJob(interaction: ChatInputCommandInteraction | ButtonInterac
   context.queue.submit(job, observer);
 }
 
-/** One line per image of a finished job: its build, unless the job only tested, and its tests. */
+/** Describes each image of a finished job in one line: its build, unless the job only tested, and its tests. */
 function describeImages(kind: Job['kind'], result: JobResult): string[] {
   const tests = new Map((result.validation?.images ?? []).map((outcome) => [outcome.record.image, outcome]));
   const took = (ms: number | null) => (ms === null ? '' : ` in ${formatDuration(ms)}`);

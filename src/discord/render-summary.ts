@@ -33,10 +33,10 @@ export interface SummaryState {
 
 /**
  * Renders the run's summary message: one embed whose description has a line
- * per image. When the lines do not fit in Discord's limits (4096 characters
- * of description, 6000 in the message), lines lose their links, succeeded
- * images are counted instead of listed, and last the list is cut with a
- * count of the images left out.
+ * per image, with its build and its tests. Discord allows 4096 characters of
+ * description and 6000 in the message. When the lines do not fit, they lose
+ * their links first, then green images are counted instead of listed, and
+ * last the list is cut with a count of the images left out.
  */
 export function renderSummary(state: SummaryState): MessageBody {
   const status = state.result?.status ?? (state.error ? 'failed' : 'running');
@@ -50,7 +50,7 @@ export function renderSummary(state: SummaryState): MessageBody {
   const embed: Record<string, unknown> = {
     title,
     description,
-    color: status === 'succeeded' ? COLOURS.succeeded : status === 'running' ? COLOURS.running : status === 'cancelled' ? COLOURS.cancelled : COLOURS.failed,
+    color: colourOf(status),
     fields,
     footer,
   };
@@ -58,6 +58,13 @@ export function renderSummary(state: SummaryState): MessageBody {
   if (runUrl) embed.url = runUrl;
   if (state.attachedImage) embed.image = { url: `attachment://${state.attachedImage}` };
   return { content: '', embeds: [embed], allowed_mentions: { parse: [] } };
+}
+
+function colourOf(status: string): number {
+  if (status === 'succeeded') return COLOURS.succeeded;
+  if (status === 'running') return COLOURS.running;
+  if (status === 'cancelled') return COLOURS.cancelled;
+  return COLOURS.failed;
 }
 
 function kindTitle(job: Job): string {
@@ -160,7 +167,7 @@ const VALIDATION_GLYPHS: Record<ValidateStatus, string> = {
   skipped: STATUS_GLYPHS.skipped,
 };
 
-/** An image is green when it built and, where it was tested, passed. */
+/** Returns true when the image built and, where it was tested, passed. */
 function isGreen(line: ImageLine): boolean {
   if (line.build && line.build.status !== 'succeeded') return false;
   return line.validation === undefined || line.validation.status === 'passed';

@@ -13,7 +13,7 @@ export const THREAD_LOG_LINES = 40;
 const LISTED_COMMITS = 8;
 const LISTED_PACKAGE_CHANGES = 12;
 
-/** What failed in one image: its build, or its tests on the built image. */
+/** A failure of one image: its build, or its tests on the built image. */
 export interface ThreadFailure {
   image: string;
   kind: LogKind;
@@ -23,7 +23,7 @@ export interface ThreadFailure {
   error: string | null;
   cause: string | null;
   logPath: string | null;
-  /** Lines that say more, such as each failed command and what the production image showed. */
+  /** Further lines, such as each failed command and its result on the production image. */
   details: string[];
 }
 
@@ -37,16 +37,18 @@ export interface ThreadReport {
 }
 
 export function threadName(triage: TriageFailureRecord | undefined, failure: ThreadFailure): string {
-  const what = triage ? FAILURE_CLASS_TITLES[triage.failureClass] : failure.cause ? `${failure.cause} failure` : failure.kind === 'validate' ? 'test failure' : 'failure';
-  return truncate(`${failure.image}: ${what}`, MAX_THREAD_NAME_CHARS);
+  let kind = failure.kind === 'validate' ? 'test failure' : 'failure';
+  if (failure.cause) kind = `${failure.cause} failure`;
+  if (triage) kind = FAILURE_CLASS_TITLES[triage.failureClass];
+  return truncate(`${failure.image}: ${kind}`, MAX_THREAD_NAME_CHARS);
 }
 
-/** The words for a failure of each kind, as in "ci_cpu failed its tests". */
+/** Returns the verb phrase for a failure of each kind, as in "ci_cpu failed its tests". */
 function failedWhat(failure: ThreadFailure): string {
   return failure.kind === 'validate' ? 'failed its tests' : 'failed to build';
 }
 
-/** The channel message a new thread starts on. */
+/** Renders the channel message a new thread starts on. */
 export function renderThreadStarter(report: ThreadReport): MessageBody {
   const { failure } = report;
   return { content: truncate(`✗ **${failure.image}** ${failedWhat(failure)} in run ${failure.runId}. Triage in the thread below.`, MAX_CONTENT_CHARS), allowed_mentions: { parse: [] } };
@@ -90,7 +92,7 @@ export function renderThreadReport(report: ThreadReport): MessageBody {
   };
 }
 
-/** The last lines of the log in a code block, shortened from the top to fit `max` characters. */
+/** Renders the last lines of the log in a code block, shortened from the top to fit `max` characters. */
 export function renderLogTail(logPath: string | null, secrets: string[], max: number): string {
   if (logPath === null) return '_No log was written._';
   let lines: string[];

@@ -38,7 +38,7 @@ export async function findEarlierCreate(
   isClaimed: (messageId: string) => boolean,
 ): Promise<EarlierCreate> {
   const botUserId = await transport.currentUserId();
-  const wanted = fingerprintBody(payload);
+  const expected = fingerprintBody(payload);
   let after = snowflakeAt(item.createdAt - CLOCK_SKEW_MS);
 
   for (let page = 0; page < MAX_PAGES; page++) {
@@ -46,7 +46,7 @@ export async function findEarlierCreate(
     for (const message of messages) {
       if (isClaimed(message.id)) continue;
       if (message.nonce !== undefined && message.nonce !== null && String(message.nonce) === item.nonce) return { kind: 'found', messageId: message.id, matchedBy: 'nonce' };
-      if (message.authorId === botUserId && fingerprintBody(message) === wanted) return { kind: 'found', messageId: message.id, matchedBy: 'content' };
+      if (message.authorId === botUserId && fingerprintBody(message) === expected) return { kind: 'found', messageId: message.id, matchedBy: 'content' };
     }
     if (messages.length < PAGE_SIZE) return { kind: 'absent' };
     // Discord may list a page newest first, so the next page starts after the newest id of this one.
@@ -55,14 +55,14 @@ export async function findEarlierCreate(
   return { kind: 'gave-up', pagesRead: MAX_PAGES };
 }
 
-/** The texts that identify a message: its content and each embed's title, description and footer. */
+/** Joins the texts that identify a message: its content and each embed's title, description and footer. */
 function fingerprintBody(body: Pick<PostedMessage, 'content' | 'embeds'> | MessageBody): string {
   const content = typeof body.content === 'string' ? body.content : '';
   const embeds = Array.isArray(body.embeds) ? (body.embeds as { title?: unknown; description?: unknown; footer?: { text?: unknown } }[]) : [];
   return JSON.stringify([content, embeds.map((embed) => [embed.title ?? '', embed.description ?? '', embed.footer?.text ?? ''])]);
 }
 
-/** The smallest snowflake Discord could give a message at `ms`, in Unix milliseconds. */
+/** Returns the smallest snowflake Discord could give a message at `ms`, in Unix milliseconds. */
 function snowflakeAt(ms: number): string {
   const since = BigInt(Math.max(Math.floor(ms), 0)) - DISCORD_EPOCH_MS;
   return (since > 0n ? since << 22n : 0n).toString();

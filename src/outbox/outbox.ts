@@ -26,7 +26,7 @@ export interface OutboxOptions {
   maxRetryDelayMs?: number;
 }
 
-/** What one delivery pass did, and when the next item is due. */
+/** The outcome of one delivery pass, and when the next item is due. */
 export interface DeliveryPass {
   delivered: number;
   failed: number;
@@ -37,7 +37,7 @@ export interface DeliveryPass {
 /**
  * Delivers Discord messages, edits and threads from a persistent queue in
  * the store. Items of one message key go out in order; a 5xx or network
- * error is retried with backoff, a 429 holds the item for its retry-after,
+ * error is retried with backoff, a 429 delays the item until its retry-after,
  * and a run of edits to one message collapses into its last edit. Because
  * the queue is in SQLite, items still pending at a restart are sent then.
  *
@@ -82,7 +82,7 @@ export class Outbox {
     return this.store.countPending();
   }
 
-  /** The id Discord gave the message or thread of a key, once it is delivered. */
+  /** Returns the id Discord gave the message or thread of a key, once it is delivered. */
   messageIdOf(messageKey: string): string | undefined {
     return this.store.findMessage(messageKey)?.messageId;
   }
@@ -164,7 +164,7 @@ export class Outbox {
       const allHeads = this.store.listHeads();
       const due = allHeads.filter((item) => !keysHeldThisPass.has(item.messageKey) && item.nextAttemptAt <= now && this.referencesSettled(item));
       if (due.length === 0) {
-        // An item waiting only for another key's delivery becomes due when that key is delivered, which a later pass sees.
+        // An item waiting only for another key's delivery becomes due when that key is delivered, and a later pass sends it then.
         const waiting = allHeads.filter((item) => this.referencesSettled(item) || item.nextAttemptAt > now);
         return { ...pass, nextDueAt: earliest(waiting.map((item) => item.nextAttemptAt), now) };
       }
@@ -179,7 +179,7 @@ export class Outbox {
     }
   }
 
-  /** A waiting run of edits to one message needs only its last edit, because each edit replaces the whole message. */
+  /** Reduces a waiting run of edits to one message to its last edit, because each edit replaces the whole message. */
   private collapseEdits(head: OutboxItem): OutboxItem {
     if (head.action !== 'edit') return head;
 
@@ -307,7 +307,7 @@ class MissingTargetError extends Error {
   }
 }
 
-/** The message keys an item needs delivered first: its `{{id:KEY}}` references and, for a thread, its starter message. */
+/** Lists the message keys an item needs delivered first: its `{{id:KEY}}` references and, for a thread, its starter message. */
 function referencedKeys(item: OutboxItem): string[] {
   const text = `${item.channelId} ${JSON.stringify(item.payload)}`;
   const keys = [...text.matchAll(REFERENCE)].map((match) => match[1]!);

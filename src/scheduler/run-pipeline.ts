@@ -107,7 +107,7 @@ function validateImages(
   });
 }
 
-/** The settings of one job: its ref and cache choice over the configured ones. */
+/** Returns the settings of one job: its ref and cache choice over the configured ones. */
 function settingsFor(job: Job, settings: Settings): Settings {
   return {
     ...settings,
@@ -116,7 +116,7 @@ function settingsFor(job: Job, settings: Settings): Settings {
   };
 }
 
-/** A rebuild followed by a validate is cancelled when either was, and succeeded only when both were. */
+/** Combines run statuses: cancelled when either run was, and succeeded only when both were. */
 function combineStatuses(...statuses: RunRecord['status'][]): JobResult['status'] {
   if (statuses.includes('cancelled')) return 'cancelled';
   return statuses.every((status) => status === 'succeeded') ? 'succeeded' : 'failed';
@@ -136,7 +136,7 @@ export function toJobResult({ run, images }: RebuildResult): JobResult {
   };
 }
 
-/** A validate job's result: its validate run, with the builds it tested as the images. */
+/** Builds a validate job's result: its validate run, with the builds it tested as the images. */
 function toValidateJobResult(validate: ValidateResult, store: Store): JobResult {
   const tested = new Set(validate.images.map((image) => image.record.image));
   const builds = store.listImageResults(validate.rebuildRun.id).filter((image) => tested.has(image.image));
@@ -173,7 +173,7 @@ export function toValidationOutcome(validate: ValidateResult): ValidationOutcome
   };
 }
 
-/** The run tag, such as 2025-01-10-05-00-00-abc1234, from the second tag of the first tagged image. */
+/** Returns the run tag, such as 2025-01-10-05-00-00-abc1234, from the second tag of the first tagged image. */
 function findRunTag(images: RebuildResult['images']): string | null {
   const tagged = images.find((image) => image.tags.length > 1)?.tags[1];
   return tagged ? tagged.slice(tagged.lastIndexOf(':') + 1) : null;
