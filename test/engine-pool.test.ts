@@ -187,3 +187,26 @@ async function startSocketProxy(target: string): Promise<{ path: string; close()
     },
   };
 }
+
+test('validation runs on the engine with the image labels', async () => {
+  const repo = createGitRepo({ 'docker/Dockerfile.vp_gpu': `FROM ${BUSYBOX_IMAGE}\nRUN echo gpu > /marker\n` });
+  const workspace = createWorkspace(
+    [
+      `source: { repo: ${repo} }`,
+      'build: { pull: false }',
+      'images: { overrides: { vp_gpu: { labels: [gpu] } } }',
+      'validate: { network: none, tests: { vp_gpu: ["grep gpu /marker"] } }',
+      enginesConfig({ secondLabels: 'gpu' }),
+      '',
+    ].join('\n'),
+  );
+
+  const result = await runCli(['nightly', '--json'], { cwd: workspace });
+  const summary = JSON.parse(result.stdout) as { images: { name: string; build: JsonImage; validate: { status: string } | null }[] };
+  const image = summary.images[0]!;
+
+  expect(result.code).toBe(0);
+  expect(image.build.engine).toBe('second');
+  // The image was never pushed, so it exists only on "second": passing proves the tests ran there.
+  expect(image.validate?.status).toBe('passed');
+});

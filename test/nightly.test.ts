@@ -99,13 +99,14 @@ describe('nightly on the bundled example', () => {
   });
 
   test('second nightly at once is rejected', async () => {
-    writeFileSync(path.join(stateDir, 'nightly.lock'), String(process.pid));
+    const host = execFileSync('hostname', { encoding: 'utf8' }).trim();
+    writeFileSync(path.join(stateDir, 'drydock.lock'), JSON.stringify({ pid: process.pid, host, command: 'drydock nightly', startedAt: '2026-01-01T05:00:00Z' }));
     try {
       const result = await nightly();
       expect(result.code).toBe(1);
-      expect(result.stderr).toContain(`another nightly run (process ${process.pid}) is using ${stateDir}`);
+      expect(result.stderr).toContain(`the state directory ${stateDir} is in use by drydock nightly (pid ${process.pid} on ${host}`);
     } finally {
-      execFileSync('rm', ['-f', path.join(stateDir, 'nightly.lock')]);
+      execFileSync('rm', ['-f', path.join(stateDir, 'drydock.lock')]);
     }
   });
 });

@@ -1,13 +1,10 @@
-import path from 'node:path';
 import { readEnv } from '../config/env.js';
 import { loadSettings } from '../config/load-config.js';
-import { connectEngine } from '../engine/connect-engine.js';
-import { EnginePool } from '../engine/engine-pool.js';
 import { createLogger } from '../logger.js';
 import { runNightly, type NightlyResult } from '../pipeline/nightly.js';
-import { Store } from '../store/store.js';
 import { formatImageLines, toImageJson, toRunJson } from '../validate/summary.js';
 import { toJsonSummary } from './rebuild-command.js';
+import { describeRecovered, openPipelineSession } from './pipeline-session.js';
 import { cancelOnSignals } from './signals.js';
 
 export interface NightlyFlags {
@@ -23,19 +20,15 @@ export async function runNightlyCommand(flags: NightlyFlags): Promise<number> {
   const env = readEnv();
   const settings = loadSettings({ config: flags.config, repo: flags.repo, ref: flags.ref, registry: flags.registry, stateDir: flags.stateDir }, env);
   const logger = createLogger(process.env.DRYDOCK_LOG_LEVEL ?? 'warn');
-  const pool = EnginePool.fromConfig(settings.engines, env, logger, settings.build.concurrency);
-  // NOTE: test containers run on DOCKER_HOST; an image built on another engine of the pool must have been pushed.
-  const engine = connectEngine(env);
-
-  const store = Store.open(path.join(settings.stateDir, 'drydock.db'));
+  const session = await openPipelineSession(settings, env, logger, 'drydock nightly');
+  for (const line of describeRecovered(session.recovered)) process.stderr.write(`${line}\n`);
   const cancellation = cancelOnSignals((signal) => process.stderr.write(`\n${signal} received: cancelling the nightly run.\n`));
   try {
     const result = await runNightly({
       settings,
       env,
-      pool,
-      engine,
-      store,
+      pool: session.pool,
+      store: session.store,
       logger,
       trigger: 'cli',
       triggeredBy: process.env.USER,
@@ -52,7 +45,7 @@ export async function runNightlyCommand(flags: NightlyFlags): Promise<number> {
     return result.run.status === 'succeeded' ? 0 : 1;
   } finally {
     cancellation.dispose();
-    store.close();
+    await session.close();
   }
 }
 

@@ -1,13 +1,11 @@
-import path from 'node:path';
 import { readEnv } from '../config/env.js';
 import { loadSettings } from '../config/load-config.js';
-import { connectEngine } from '../engine/connect-engine.js';
 import { createLogger } from '../logger.js';
 import { runValidate, type ValidateResult } from '../pipeline/validate.js';
-import { Store } from '../store/store.js';
 import type { ValidateImageRecord } from '../store/validate-types.js';
 import { formatImageLines, toImageJson, toRunJson } from '../validate/summary.js';
 import { parseImageNames } from './image-list.js';
+import { describeRecovered, openPipelineSession } from './pipeline-session.js';
 import { cancelOnSignals } from './signals.js';
 
 export interface ValidateFlags {
@@ -24,16 +22,15 @@ export async function runValidateCommand(flags: ValidateFlags): Promise<number> 
   const settings = loadSettings({ config: flags.config, stateDir: flags.stateDir }, env);
   const images = parseImageNames(flags.images);
   const logger = createLogger(process.env.DRYDOCK_LOG_LEVEL ?? 'warn');
-  const engine = connectEngine(env);
-
-  const store = Store.open(path.join(settings.stateDir, 'drydock.db'));
+  const session = await openPipelineSession(settings, env, logger, 'drydock validate');
+  for (const line of describeRecovered(session.recovered)) process.stderr.write(`${line}\n`);
   const cancellation = cancelOnSignals((signal) => process.stderr.write(`\n${signal} received: stopping the test containers.\n`));
   try {
     const result = await runValidate({
       settings,
       env,
-      engine,
-      store,
+      pool: session.pool,
+      store: session.store,
       logger,
       rebuildRunId: flags.run,
       tag: flags.tag,
@@ -50,7 +47,7 @@ export async function runValidateCommand(flags: ValidateFlags): Promise<number> 
     return result.run.status === 'succeeded' ? 0 : 1;
   } finally {
     cancellation.dispose();
-    store.close();
+    await session.close();
   }
 }
 

@@ -1,14 +1,13 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import type { DrydockEnv } from '../config/env.js';
 import type { Settings } from '../config/load-config.js';
 import type { Engine } from '../engine/connect-engine.js';
 import type { EnginePool } from '../engine/engine-pool.js';
-import { DrydockError, describeError } from '../errors.js';
+import { describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 import type { RunRecord } from '../store/types.js';
 import { ValidateStore } from '../store/validate-store.js';
+import { acquireStateLock } from '../state/state-lock.js';
 import { runRebuild, type RebuildOptions, type RebuildResult } from './rebuild.js';
 import { createRunId } from './tags.js';
 import { runValidate, type ValidateOptions, type ValidateResult } from './validate.js';
@@ -18,8 +17,8 @@ export interface NightlyOptions {
   env: DrydockEnv;
   /** Engines for the builds. */
   pool: EnginePool;
-  /** The engine that runs the test containers. */
-  engine: Engine;
+  /** A single engine for the tests, for callers without a pool; ignored when `pool` holds engines. */
+  engine?: Engine;
   store: Store;
   logger: Logger;
   trigger: string;
@@ -37,19 +36,16 @@ export interface NightlyResult {
   validate: ValidateResult | undefined;
 }
 
-/** Another nightly holds the state directory's lock. */
-export class NightlyBusyError extends DrydockError {}
-
 /**
  * Runs the nightly job: a rebuild, then a validate of every image that
- * built, recorded as one nightly run linked to both. Only one nightly runs
- * per state directory at a time.
+ * built, recorded as one nightly run linked to both. It holds the state
+ * directory's lock, so no other process runs a pipeline there meanwhile.
  */
 export async function runNightly(options: NightlyOptions): Promise<NightlyResult> {
   const { settings, store, logger } = options;
   const clock = options.clock ?? (() => new Date());
   const validateStore = new ValidateStore(store.db);
-  const releaseLock = acquireNightlyLock(settings.stateDir);
+  const lock = acquireStateLock(settings.stateDir, 'drydock nightly');
 
   try {
     const startedAt = clock();
@@ -119,6 +115,7 @@ export async function runNightly(options: NightlyOptions): Promise<NightlyResult
       validate = await runValidate({
         settings,
         env: options.env,
+        pool: options.pool,
         engine: options.engine,
         store,
         logger,
@@ -141,43 +138,7 @@ export async function runNightly(options: NightlyOptions): Promise<NightlyResult
     finish(status, null);
     return { run, rebuild, validate };
   } finally {
-    releaseLock();
+    lock.release();
   }
 }
 
-/**
- * Takes `<state>/nightly.lock`, holding this process's id. A lock left by a
- * process that no longer exists is taken over.
- */
-function acquireNightlyLock(stateDir: string): () => void {
-  mkdirSync(stateDir, { recursive: true });
-  const lockPath = path.join(stateDir, 'nightly.lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(lockPath, 'wx');
-      writeFileSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => rmSync(lockPath, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-
-    const owner = Number(readFileSync(lockPath, 'utf8').trim());
-    if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) {
-      throw new NightlyBusyError(`another nightly run (process ${owner}) is using ${stateDir}`, {
-        fix: `wait for it to finish; if no drydock runs, delete ${lockPath}`,
-      });
-    }
-    rmSync(lockPath, { force: true });
-  }
-  throw new NightlyBusyError(`could not take the nightly lock ${lockPath}`, { fix: `delete ${lockPath} and run again` });
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

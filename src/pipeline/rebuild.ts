@@ -350,7 +350,7 @@ async function bringParents(context: ImageContext, image: CatalogImage, engine: 
 }
 
 /** Fails the run early when no engine of the pool responds, naming each engine's problem. */
-async function ensureSomeEngineUp(pool: EnginePool): Promise<void> {
+export async function ensureSomeEngineUp(pool: EnginePool): Promise<void> {
   if ((await pool.checkAll()).length > 0) return;
 
   const [only] = pool.engines;

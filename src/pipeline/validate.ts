@@ -2,7 +2,8 @@ import { rmdirSync } from 'node:fs';
 import path from 'node:path';
 import type { DrydockEnv } from '../config/env.js';
 import type { Settings } from '../config/load-config.js';
-import { pingEngine, type Engine } from '../engine/connect-engine.js';
+import type { Engine } from '../engine/connect-engine.js';
+import { EnginePool, type EngineRequirements } from '../engine/engine-pool.js';
 import { ConfigError, describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { InventoryStore } from '../store/inventory-store.js';
@@ -11,12 +12,19 @@ import type { ImageResultRecord, RunRecord } from '../store/types.js';
 import { ValidateStore } from '../store/validate-store.js';
 import type { ValidateImageRecord } from '../store/validate-types.js';
 import { validateImage, type ImageValidation } from '../validate/validate-image.js';
+import { ensureSomeEngineUp } from './rebuild.js';
 import { createRunId } from './tags.js';
 
 export interface ValidateOptions {
   settings: Settings;
   env: DrydockEnv;
-  engine: Engine;
+  /**
+   * The engines to run tests on. Each image goes to an engine with its
+   * platform and labels, preferring the one that built it.
+   */
+  pool?: EnginePool;
+  /** A single engine, for callers without a pool; ignored when `pool` is given. */
+  engine?: Engine;
   store: Store;
   logger: Logger;
   /** The rebuild run whose images to validate; see `selectRebuildRun` for the default. */
@@ -80,11 +88,12 @@ export async function runValidate(options: ValidateOptions): Promise<ValidateRes
   const runLogger = logger.child({ runId: run.id });
   runLogger.info({ rebuildRunId: rebuildRun.id, images: builds.map((build) => build.image) }, 'validate run started');
 
+  const pool = options.pool ?? poolOfOne(options.engine, runLogger);
   try {
-    await pingEngine(options.engine);
+    await ensureSomeEngineUp(pool);
   } catch (error) {
     finishRun(run, 'failed', clock(), store, describeError(error));
-    runLogger.error({ err: error, engine: options.engine.host }, 'validate run failed before any image');
+    runLogger.error({ err: error, engines: pool.engines.map((engine) => engine.host) }, 'validate run failed before any image');
     throw error;
   }
 
@@ -117,7 +126,6 @@ export async function runValidate(options: ValidateOptions): Promise<ValidateRes
   const context = {
     settings,
     env: options.env,
-    docker: options.engine.docker,
     run,
     commit: rebuildRun.commitHash,
     logDir: path.join(settings.stateDir, 'logs', run.id),
@@ -135,7 +143,7 @@ export async function runValidate(options: ValidateOptions): Promise<ValidateRes
       results.set(build.image, { record: cancelled, commands: [], inventory: null });
       return;
     }
-    results.set(build.image, await validateImage(context, build));
+    results.set(build.image, await validateOnEngine(pool, { ...context, requirements: requirementsOf(settings, build.image) }, build));
   });
 
   removeEmptyFolder(path.join(settings.stateDir, 'worktrees', run.id), runLogger);
@@ -263,4 +271,49 @@ function removeEmptyFolder(dir: string, logger: Logger): void {
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT') logger.warn({ err: error, dir }, 'validation worktree folder left behind');
   }
+}
+
+/**
+ * Validates one image on an engine slot that meets its platform and labels,
+ * preferring the engine that built it: an image that was never pushed
+ * exists only there.
+ */
+async function validateOnEngine(
+  pool: EnginePool,
+  context: Omit<Parameters<typeof validateImage>[0], 'docker'> & { requirements: EngineRequirements },
+  build: ImageResultRecord,
+): Promise<ImageValidation> {
+  let lease;
+  try {
+    lease = await pool.acquire(context.requirements, { prefer: build.engine ? [build.engine] : [], signal: context.signal });
+  } catch (error) {
+    const record: ValidateImageRecord = {
+      ...pendingRecord(context.run.id, build),
+      status: context.signal.aborted ? 'cancelled' : 'error',
+      cause: context.signal.aborted ? 'cancelled' : 'engine',
+      error: describeError(error),
+    };
+    context.onRecord(record);
+    return { record, commands: [], inventory: null };
+  }
+  try {
+    context.logger.info({ image: build.image, engine: lease.engine.name }, 'validating image');
+    return await validateImage({ ...context, docker: lease.engine.docker }, build);
+  } finally {
+    lease.release();
+  }
+}
+
+/** The platform and labels an image needs from an engine, from its overrides. */
+function requirementsOf(settings: Settings, image: string): EngineRequirements {
+  const override = settings.images.overrides[image];
+  return { platform: override?.platform, labels: override?.labels ?? [] };
+}
+
+function poolOfOne(engine: Engine | undefined, logger: Logger): EnginePool {
+  if (!engine) throw new Error('runValidate needs a pool or an engine');
+  return new EnginePool(
+    [{ name: 'default', host: engine.host, docker: engine.docker, slots: 64, platforms: [], labels: [], state: 'unknown', downReason: undefined, busy: 0, lastCheckedAt: 0 }],
+    logger,
+  );
 }

@@ -29,6 +29,7 @@ const LOCK_FILE = 'drydock.lock';
  * time, across processes. A lock left by a process that no longer runs on
  * this host is stale and taken over. A lock from another host is never taken
  * over, because drydock cannot tell whether that process still runs.
+ * Within one process the lock is shared: only the outermost holder releases it.
  */
 export function acquireStateLock(stateDir: string, command: string): StateLock {
   mkdirSync(stateDir, { recursive: true });
@@ -47,6 +48,11 @@ export function acquireStateLock(stateDir: string, command: string): StateLock {
     }
 
     const holder = readOwner(file);
+    // A pipeline inside another of the same process (a nightly runs a rebuild
+    // and a validate; the bot runs jobs) shares the lock the outer one holds.
+    if (holder?.pid === process.pid && holder.host === hostname()) {
+      return { file, staleOwner: undefined, release: () => undefined };
+    }
     if (holder && isAlive(holder)) {
       throw new StateLockedError(
         `the state directory ${stateDir} is in use by ${holder.command} (pid ${holder.pid} on ${holder.host}, since ${holder.startedAt})`,
