@@ -30,6 +30,6 @@ git -C "$repo" init -q -b main
 git -C "$repo" add -A
 git -C "$repo" commit -q -m "Example project snapshot"
 
-command=${DRYDOCK_EXAMPLE_COMMAND:-rebuild}
+command=${DRYDOCK_EXAMPLE_COMMAND:-nightly}
 echo "example: running drydock $command on $repo (state in .drydock)" >&2
 exec node bin/drydock.js "$command" --config examples/tvm-like/drydock.yml --repo "$repo" --state-dir .drydock "$@"
