@@ -14,6 +14,8 @@ import type { ValidateImageRecord } from '../store/validate-types.js';
 import { validateImage, type ImageValidation } from '../validate/validate-image.js';
 import { ensureSomeEngineUp } from './rebuild.js';
 import { createRunId } from './tags.js';
+import { discoverCatalog, type CatalogImage } from '../catalog/discover-images.js';
+import { triageValidateFailures } from '../triage/triage-failures.js';
 
 export interface ValidateOptions {
   settings: Settings;
@@ -147,6 +149,20 @@ export async function runValidate(options: ValidateOptions): Promise<ValidateRes
   });
 
   removeEmptyFolder(path.join(settings.stateDir, 'worktrees', run.id), runLogger);
+
+  // Failures are fingerprinted before the run is marked finished, so whoever reports the finished run finds them.
+  const sourceDir = path.join(settings.stateDir, 'source');
+  await triageValidateFailures({
+    settings,
+    env: options.env,
+    store,
+    logger: runLogger,
+    run,
+    sourceDir,
+    catalog: catalogForTriage(settings, sourceDir, runLogger),
+    rebuildRun,
+    images: [...results.values()].map((result) => result.record),
+  });
 
   const allPassed = [...results.values()].every((result) => result.record.status === 'passed');
   let status: RunRecord['status'] = allPassed ? 'succeeded' : 'failed';
@@ -316,4 +332,18 @@ function poolOfOne(engine: Engine | undefined, logger: Logger): EnginePool {
     [{ name: 'default', host: engine.host, docker: engine.docker, slots: 64, platforms: [], labels: [], state: 'unknown', downReason: undefined, busy: 0, lastCheckedAt: 0 }],
     logger,
   );
+}
+
+/**
+ * The catalog of the last fetched checkout, which triage uses to tell
+ * whether an image's own files changed. Without it, triage still records
+ * the failure and leaves that part out.
+ */
+function catalogForTriage(settings: Settings, sourceDir: string, logger: Logger): CatalogImage[] {
+  try {
+    return discoverCatalog(settings, sourceDir).images;
+  } catch (error) {
+    logger.warn({ err: error }, 'catalog not readable for triage; image input changes are left out');
+    return [];
+  }
 }
