@@ -59,7 +59,7 @@ export function groupFingerprint(signature: FailureSignature, known: readonly Kn
   return candidates[0]?.id ?? signature.exactId;
 }
 
-/** The stored text of a known fingerprint without the terminal colour codes that logs held before drydock stripped them. */
+/** Strips from a known fingerprint's stored text the terminal colour codes that logs held before drydock removed them. */
 function storedText(entry: KnownFingerprint): string {
   return stripTerminalEscapes(entry.normalized);
 }
