@@ -31,7 +31,7 @@ export function createLogger(level = process.env.DRYDOCK_LOG_LEVEL ?? 'info', en
   );
 }
 
-/** A logger that drops everything, for library callers and tests. */
+/** Creates a logger that drops everything, for library callers and tests. */
 export function createSilentLogger(): Logger {
   return pino({ level: 'silent' });
 }

@@ -9,7 +9,7 @@ import { applyRetention } from '../state/retention.js';
 import { acquireStateLock } from '../state/state-lock.js';
 import { Store } from '../store/store.js';
 
-/** What a pipeline command holds while it runs: the state lock, the store and the engines. */
+/** The state lock, store and engines that a pipeline command keeps while it runs. */
 export interface PipelineSession {
   store: Store;
   pool: EnginePool;
@@ -59,7 +59,7 @@ export async function openPipelineSession(settings: Settings, env: DrydockEnv, l
   }
 }
 
-/** One line per recovered run, for the console. */
+/** Describes each recovered run in one line, for the console. */
 export function describeRecovered(recovered: RecoveredRun[]): string[] {
   return recovered.map(
     ({ run, unfinished, removedContainers, removedImages }) =>

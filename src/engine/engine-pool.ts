@@ -5,7 +5,7 @@ import { DrydockError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { connectEngine, DEFAULT_DOCKER_HOST, pingEngine } from './connect-engine.js';
 
-/** What an image needs from an engine. */
+/** The platform and labels an image needs from an engine. */
 export interface EngineRequirements {
   /** `os/arch[/variant]`; unset accepts any engine. */
   platform: string | undefined;
@@ -212,10 +212,10 @@ export class EnginePool {
   }
 
   private describeMissing(requirements: EngineRequirements, exclude: string[]): string {
-    const wanted = [requirements.platform ? `platform ${requirements.platform}` : '', requirements.labels.length > 0 ? `labels ${requirements.labels.join(', ')}` : '']
+    const needed = [requirements.platform ? `platform ${requirements.platform}` : '', requirements.labels.length > 0 ? `labels ${requirements.labels.join(', ')}` : '']
       .filter(Boolean)
       .join(' and ');
     const excluded = exclude.length > 0 ? ` (besides ${exclude.join(', ')})` : '';
-    return `no engine${excluded} declares ${wanted || 'what this work needs'}`;
+    return `no engine${excluded} declares ${needed || 'what this work needs'}`;
   }
 }

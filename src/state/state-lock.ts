@@ -11,7 +11,7 @@ interface LockOwner {
   startedAt: string;
 }
 
-/** Another live process holds the state directory. */
+/** Raised when another live process has the state directory locked. */
 export class StateLockedError extends DrydockError {}
 
 /** A held lock on a state directory; release it when the pipeline ends. */
@@ -48,8 +48,8 @@ export function acquireStateLock(stateDir: string, command: string): StateLock {
     }
 
     const holder = readOwner(file);
-    // A pipeline inside another of the same process (a nightly runs a rebuild
-    // and a validate; the bot runs jobs) shares the lock the outer one holds.
+    // A pipeline nested in another of the same process shares the outer lock.
+    // A nightly runs a rebuild and a validate this way, and the bot runs its jobs.
     if (holder?.pid === process.pid && holder.host === hostname()) {
       return { file, staleOwner: undefined, release: () => undefined };
     }
