@@ -1,6 +1,5 @@
 import type { DrydockEnv } from '../config/env.js';
 import type { Settings } from '../config/load-config.js';
-import { connectEngine, type Engine } from '../engine/connect-engine.js';
 import type { EnginePool } from '../engine/engine-pool.js';
 import type { Logger } from '../logger.js';
 import { runNightly } from '../pipeline/nightly.js';
@@ -17,8 +16,6 @@ export interface PipelineDependencies {
   pool: EnginePool;
   store: Store;
   logger: Logger;
-  /** The engine that runs test containers; DOCKER_HOST's engine when unset, as in drydock validate. */
-  engine?: Engine;
   clock?: () => Date;
 }
 
@@ -30,16 +27,12 @@ type Hooks = Parameters<PipelineRunner>[1];
  * validate when asked), and a validate for `/validate`.
  */
 export function createPipelineRunner(dependencies: PipelineDependencies): PipelineRunner {
-  const testEngine = () => dependencies.engine ?? connectEngine(dependencies.env);
-
   return async (job, hooks) => {
     if (job.kind === 'nightly') {
-      // NOTE: test containers run on one engine, as in drydock nightly; an image built on another engine must have been pushed.
       const nightly = await runNightly({
         settings: dependencies.settings,
         env: dependencies.env,
         pool: dependencies.pool,
-        engine: testEngine(),
         store: dependencies.store,
         logger: dependencies.logger,
         trigger: 'nightly',
@@ -56,7 +49,7 @@ export function createPipelineRunner(dependencies: PipelineDependencies): Pipeli
     }
 
     if (job.kind === 'validate') {
-      const validate = await validateImages(job, hooks, dependencies, testEngine(), { tag: job.tag, images: job.images });
+      const validate = await validateImages(job, hooks, dependencies, { tag: job.tag, images: job.images });
       return toValidateJobResult(validate, dependencies.store);
     }
 
@@ -78,7 +71,7 @@ export function createPipelineRunner(dependencies: PipelineDependencies): Pipeli
     const built = rebuild.images.filter((image) => image.status === 'succeeded').map((image) => image.image);
     if (!job.validate || built.length === 0 || hooks.signal.aborted) return result;
 
-    const validate = await validateImages(job, hooks, dependencies, testEngine(), { rebuildRunId: rebuild.run.id, images: built });
+    const validate = await validateImages(job, hooks, dependencies, { rebuildRunId: rebuild.run.id, images: built });
     return { ...result, status: combineStatuses(rebuild.run.status, validate.run.status), validation: toValidationOutcome(validate) };
   };
 }
@@ -87,13 +80,12 @@ function validateImages(
   job: Job,
   hooks: Hooks,
   dependencies: PipelineDependencies,
-  engine: Engine,
   choice: { rebuildRunId?: string; tag?: string; images?: string[] },
 ): Promise<ValidateResult> {
   return runValidate({
     settings: settingsFor(job, dependencies.settings),
     env: dependencies.env,
-    engine,
+    pool: dependencies.pool,
     store: dependencies.store,
     logger: dependencies.logger,
     rebuildRunId: choice.rebuildRunId,
