@@ -16,8 +16,8 @@ export interface NightPlan {
 
 /**
  * The first nights follow a script, so even the short form files an issue,
- * comments on it, has it closed and reopens it: beta breaks twice with the
- * same fingerprint around a fixed night, then once with another; gamma's
+ * comments on it, has it closed and reopens it. Beta breaks twice with the
+ * same fingerprint around a fixed night, then twice with another. Gamma's
  * test fails two nights in a row and once more later.
  */
 const PRELUDE: Omit<NightPlan, 'night'>[] = [
@@ -41,15 +41,27 @@ export function planNights(count: number, random: () => number): NightPlan[] {
       continue;
     }
     const previous = plans[plans.length - 1]!;
-    const beta: BetaState =
-      previous.beta === 'ok' ? (random() < 0.2 ? (random() < 0.5 ? 'apt' : 'pip') : 'ok') : random() < 0.5 ? previous.beta : 'ok';
-    const gamma: GammaState = previous.gamma === 'ok' ? (random() < 0.15 ? 'failing' : 'ok') : random() < 0.5 ? 'failing' : 'ok';
+    const beta = nextBetaState(previous.beta, random);
+    const gamma = nextGammaState(previous.gamma, random);
     plans.push({ night, beta, gamma });
   }
   return plans;
 }
 
-/** The repository files of a night. NIGHT changes every night, so each night builds a new commit. */
+/** Breaks a fine beta with chance 0.2, in one of two ways, and fixes a broken one with chance 0.5. */
+function nextBetaState(previous: BetaState, random: () => number): BetaState {
+  if (previous !== 'ok') return random() < 0.5 ? previous : 'ok';
+  if (random() >= 0.2) return 'ok';
+  return random() < 0.5 ? 'apt' : 'pip';
+}
+
+/** Breaks gamma's test with chance 0.15 and fixes it with chance 0.5. */
+function nextGammaState(previous: GammaState, random: () => number): GammaState {
+  if (previous === 'ok') return random() < 0.15 ? 'failing' : 'ok';
+  return random() < 0.5 ? 'failing' : 'ok';
+}
+
+/** Renders the repository files of a night. NIGHT changes every night, so each night builds a new commit. */
 export function renderNightFiles(plan: NightPlan): Record<string, string> {
   const betaRun = {
     ok: 'RUN echo soak-beta > /ok',

@@ -22,7 +22,7 @@ export interface InvariantReport {
   notifications: NotificationCounts;
   /** Outbox items left pending or failed, and notifications the runs called for that never reached the outbox. */
   lost: string[];
-  /** Messages Discord holds twice, or holds without a matching outbox create. */
+  /** Messages that Discord contains twice, or that no outbox create sent. */
   duplicated: string[];
   /** Messages whose final text in Discord is not the last one the outbox was given. */
   mismatched: string[];
@@ -30,7 +30,7 @@ export interface InvariantReport {
   runs: { nightly: number; rebuild: number; validate: number; missing: string[]; unfinished: string[] };
   /** Image outcomes that differ from the night's plan for a reason other than an engine fault. */
   unexpectedOutcomes: string[];
-  /** Image builds that failed because an engine failed, though the plan had them succeed. */
+  /** Image builds and validations that failed because an engine failed, though the plan had them succeed. */
   engineFailures: number;
 }
 
@@ -48,8 +48,8 @@ interface OutboxRow {
 /**
  * Checks the soak's invariants after the final flush: every notification
  * the runs called for reached Discord exactly once and reads as the outbox
- * last had it, GitHub holds one issue per fingerprint, and the store holds
- * every nightly with the outcome its night planned.
+ * last had it. GitHub contains one issue per fingerprint, and the store
+ * contains every nightly with the outcome its night planned.
  */
 export function checkInvariants(context: { store: Store; discord: FakeDiscord; github: FakeGitHub; plans: NightPlan[] }): InvariantReport {
   const { store, discord, github, plans } = context;
@@ -233,8 +233,8 @@ function checkRuns(store: Store, plans: NightPlan[]): { runs: InvariantReport['r
     const validations = new Map(
       (nightly.validate_run_id === null
         ? []
-        : (store.db.prepare('SELECT image, status FROM validate_images WHERE run_id = ?').all(nightly.validate_run_id) as { image: string; status: string }[])
-      ).map((row) => [row.image, row.status]),
+        : (store.db.prepare('SELECT image, status, cause FROM validate_images WHERE run_id = ?').all(nightly.validate_run_id) as { image: string; status: string; cause: string | null }[])
+      ).map((row) => [row.image, row]),
     );
     for (const image of ['soak_alpha', 'soak_beta', 'soak_gamma']) {
       const build = builds.get(image);
@@ -256,7 +256,9 @@ function checkRuns(store: Store, plans: NightPlan[]): { runs: InvariantReport['r
       const validation = validations.get(image);
       const shouldPass = image !== 'soak_gamma' || plan.gamma === 'ok';
       const expected = shouldPass ? 'passed' : 'failed';
-      if (validation !== expected) unexpectedOutcomes.push(`night ${plan.night}: ${image} validation is ${validation ?? 'missing'}, planned ${expected}`);
+      if (validation?.status === expected) continue;
+      if (validation?.cause === 'engine') engineFailures++;
+      else unexpectedOutcomes.push(`night ${plan.night}: ${image} validation is ${validation?.status ?? 'missing'} (${validation?.cause ?? 'no cause'}), planned ${expected}`);
     }
   });
 
