@@ -77,7 +77,7 @@ describe('drydock bot against a fake Discord', () => {
     expect(puts).toHaveLength(1);
     expect(puts[0]!.path).toBe(`/applications/${fake.applicationId}/guilds/${fake.guildId}/commands`);
     const names = (puts[0]!.body as { name: string }[]).map((command) => command.name).sort();
-    expect(names).toEqual(['cancel', 'file-issue', 'logs', 'oncall', 'rebuild', 'schedule', 'status', 'validate']);
+    expect(names).toEqual(['cancel', 'file-issue', 'logs', 'oncall', 'promote', 'rebuild', 'schedule', 'status', 'validate']);
     expect(bot.scheduler?.nextRun?.toISOString()).toBe('2025-01-10T05:00:00.000Z');
     fake.assertClean();
   });

@@ -444,3 +444,22 @@ describe('nightly missed while down', () => {
     fake.assertClean();
   });
 });
+
+describe('promote command', () => {
+  test('non-committer is refused', async () => {
+    const callback = await send(chatInput(fake, outsider, 'promote', [{ name: 'image', type: 3, value: 'dcc_ok' }, { name: 'tag', type: 3, value: 'latest' }]), 'the refusal');
+
+    expect(callback.data.flags & 64).toBe(64);
+    expect(callback.data.content).toContain(`<@&${committerRole}>`);
+  });
+
+  test('committer is told why a tag cannot be promoted', async () => {
+    const interaction = chatInput(fake, committer, 'promote', [{ name: 'image', type: 3, value: 'dcc_ok' }, { name: 'tag', type: 3, value: 'no-such-tag' }]);
+
+    await send(interaction, 'the deferral');
+    const reply = await finalReply(interaction, /^(Cannot promote: |Refused)|\nRefused: /, 'the explanation');
+
+    expect(reply.content).toContain('no-such-tag');
+    expect(reply.components ?? []).toEqual([]);
+  });
+});

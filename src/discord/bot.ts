@@ -6,10 +6,12 @@ import { DashboardLinks } from '../dashboard/links.js';
 import { buildDashboardMatrix } from '../dashboard/matrix-model.js';
 import { renderMatrixPng } from '../dashboard/matrix-svg.js';
 import { DashboardQueries } from '../store/dashboard-queries.js';
+import { connectEngine } from '../engine/connect-engine.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { Outbox } from '../outbox/outbox.js';
 import { OutboxStore } from '../outbox/outbox-store.js';
+import { DiscordPromotions } from '../promote/discord-promote.js';
 import { createOutboxRest, RestOutboxTransport } from '../outbox/rest-transport.js';
 import type { Clock } from '../scheduler/clock.js';
 import { CronSchedule } from '../scheduler/cron-schedule.js';
@@ -91,7 +93,8 @@ export async function startBot(options: BotOptions): Promise<Bot> {
 
     client = createDiscordClient(apiUrl);
     const catalog = cachedCatalog(store, settings, clock);
-    const context = { settings, env, store, queue, scheduler: undefined as NightlyScheduler | undefined, onCall, audit: new AuditLog(store.db, logger), links, clock, logger, listImages: catalog, reporter };
+    const promotions = new DiscordPromotions({ settings, env, store, logger, connectEngine: () => connectEngine(env) });
+    const context = { settings, env, store, queue, scheduler: undefined as NightlyScheduler | undefined, onCall, audit: new AuditLog(store.db, logger), links, clock, logger, listImages: catalog, reporter, promotions };
     client.on('interactionCreate', (interaction) => void handleInteraction(interaction, context));
     client.on('error', (error) => logger.error({ err: error }, 'Discord client error'));
 

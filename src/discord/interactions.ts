@@ -29,6 +29,7 @@ import type { OnCall } from './oncall.js';
 import { formatDuration } from './render-summary.js';
 import { renderLogTail } from './render-thread.js';
 import type { DashboardLinks } from '../dashboard/links.js';
+import { PROMOTE_BUTTON_PREFIX, type DiscordPromotions } from '../promote/discord-promote.js';
 import type { ChannelReporter } from './channel-reporter.js';
 
 /** Discord shows at most 25 autocomplete choices. */
@@ -51,6 +52,8 @@ export interface InteractionContext {
   listImages: () => string[];
   /** Posts in the channel and its triage threads. */
   reporter: ChannelReporter;
+  /** Plans and confirms `/promote`; its buttons carry the `promote:` prefix. */
+  promotions: DiscordPromotions;
 }
 
 /** A reply for a user error: shown only to the caller. */
@@ -133,6 +136,8 @@ async function handleCommand(interaction: ChatInputCommandInteraction, context: 
       return replyOnCall(interaction, context, subcommand!);
     case 'oncall set':
       return setOnCall(interaction, context);
+    case 'promote':
+      return context.promotions.handleCommand(interaction);
     case 'file-issue':
       return fileIssue(interaction, context, checkImage(interaction.options.getString('image', true), context), interaction.options.getString('run') ?? undefined);
     default:
@@ -141,6 +146,8 @@ async function handleCommand(interaction: ChatInputCommandInteraction, context: 
 }
 
 async function handleButton(interaction: ButtonInteraction, context: InteractionContext): Promise<void> {
+  // Only the committer who ran /promote may press its buttons, which the handler checks.
+  if (interaction.customId.startsWith(PROMOTE_BUTTON_PREFIX)) return context.promotions.handleButton(interaction);
   const [action, image, runId] = interaction.customId.split(':');
   if (action !== 'rebuild' && action !== 'file-issue') throw new UserError('This button belongs to an older drydock and does nothing now.');
   if (!(await passGate(interaction, `button:${action}`, { image, runId }, context))) return;
