@@ -199,14 +199,21 @@ describe('bad values', () => {
 });
 
 describe('missing values', () => {
-  test('source without repo', () => {
+  test('source without repo uses the current folder', () => {
     const cwd = makeDir('source: { ref: main }\n');
+
+    const settings = loadSettings({}, readEnv({}), cwd);
+
+    expect(settings.source.repo).toBe(cwd);
+    expect(settings.source.ref).toBe('main');
+  });
+
+  test('empty repo names the key and the fix', () => {
+    const cwd = makeDir('source: { repo: "" }\n');
 
     const error = configErrorOf({}, {}, cwd);
 
-    expect(error.message).toContain('source.repo (or --repo) is missing');
-    expect(error.message).toContain('set it to a git URL or a local path');
-    expect(error.message).not.toContain('is missing: is required');
+    expect(error.message).toContain('source.repo (or --repo) = "" is invalid');
     expect(error.fix).toContain(path.join(cwd, 'drydock.yml'));
   });
 

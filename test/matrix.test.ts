@@ -150,3 +150,12 @@ describe('formatMatrix', () => {
     expect(formatMatrix(buildMatrix(store, 7, NOW))).toBe('No runs recorded in this period.');
   });
 });
+
+test('long short hashes fit their column', () => {
+  const text = formatMatrix({
+    columns: [{ date: '2026-12-03', shortCommit: '5d4dc87213', runId: 'a' }, { date: '2026-12-04', shortCommit: '0123456789', runId: 'b' }],
+    rows: [{ image: 'ci_cpu', cells: [{ status: 'failed', runId: 'a', shortCommit: '5d4dc87213' }, { status: 'succeeded', runId: 'b', shortCommit: '0123456789' }] }],
+  });
+
+  expect(text).toContain('5d4dc87213  0123456789');
+});

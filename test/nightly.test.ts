@@ -98,6 +98,17 @@ describe('nightly on the bundled example', () => {
     expect(lint.validate!.commands[0]!.exitCode).toBe(1);
   });
 
+  test('images and no-push narrow the nightly', async () => {
+    const result = await nightly(['--images', 'ci_minimal', '--no-push', '--json']);
+    const summary = JSON.parse(result.stdout) as { images: { name: string; build: { digest: string | null; status: string }; validate: { status: string } | null }[] };
+
+    expect(result.stderr).toContain('--no-push: images are built and tagged');
+    expect(summary.images.map((image) => image.name)).toEqual(['ci_minimal']);
+    expect(summary.images[0]!.build.status).toBe('succeeded');
+    expect(summary.images[0]!.build.digest).toBeNull();
+    expect(summary.images[0]!.validate?.status).toBe('passed');
+  });
+
   test('second nightly at once is rejected', async () => {
     const host = execFileSync('hostname', { encoding: 'utf8' }).trim();
     writeFileSync(path.join(stateDir, 'drydock.lock'), JSON.stringify({ pid: process.pid, host, command: 'drydock nightly', startedAt: '2026-01-01T05:00:00Z' }));

@@ -36,8 +36,8 @@ test.each([
   },
   {
     case: 'missing required value',
-    config: 'source: { ref: main }\n',
-    expected: ['source.repo (or --repo) is missing', 'set it to a git URL or a local path'],
+    config: `source: { repo: ${repo} }\nengines: [{ host: "unix:///var/run/docker.sock" }]\n`,
+    expected: ['engines.0.name is missing: set it to a string'],
   },
   {
     case: 'bad registry location',

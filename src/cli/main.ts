@@ -126,6 +126,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--repo <url-or-path>', 'git repository to build and validate from (source.repo)')
     .option('--ref <ref>', 'branch, tag or commit to build and validate (source.ref)')
     .option('--registry <location>', 'staging registry as host[:port]/namespace (registry.staging)')
+    .option('--images <names>', 'comma-separated image names to build and validate (default all)')
+    .option('--no-push', 'build, tag and validate, but push nothing')
     .addOption(stateOption())
     .option('--json', 'print one JSON object with both runs and each image\'s results on stdout')
     .action(async (options) => {

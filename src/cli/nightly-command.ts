@@ -5,6 +5,7 @@ import { runNightly, type NightlyResult } from '../pipeline/nightly.js';
 import { formatImageLines, toImageJson, toRunJson } from '../validate/summary.js';
 import { toJsonSummary } from './rebuild-command.js';
 import { describeRecovered, openPipelineSession } from './pipeline-session.js';
+import { parseImageNames } from './image-list.js';
 import { cancelOnSignals } from './signals.js';
 
 export interface NightlyFlags {
@@ -12,6 +13,8 @@ export interface NightlyFlags {
   repo?: string;
   ref?: string;
   registry?: string;
+  images?: string;
+  push?: boolean;
   stateDir?: string;
   json?: boolean;
 }
@@ -20,6 +23,11 @@ export async function runNightlyCommand(flags: NightlyFlags): Promise<number> {
   const env = readEnv();
   const settings = loadSettings({ config: flags.config, repo: flags.repo, ref: flags.ref, registry: flags.registry, stateDir: flags.stateDir }, env);
   const logger = createLogger(process.env.DRYDOCK_LOG_LEVEL ?? 'warn');
+  if (settings.registry.staging === undefined) {
+    process.stderr.write('No staging registry configured (registry.staging or --registry): images are built and tagged locally, not pushed.\n');
+  } else if (flags.push === false) {
+    process.stderr.write(`--no-push: images are built and tagged for ${settings.registry.staging}, not pushed.\n`);
+  }
   const session = await openPipelineSession(settings, env, logger, 'drydock nightly');
   for (const line of describeRecovered(session.recovered)) process.stderr.write(`${line}\n`);
   const cancellation = cancelOnSignals((signal) => process.stderr.write(`\n${signal} received: cancelling the nightly run.\n`));
@@ -29,6 +37,8 @@ export async function runNightlyCommand(flags: NightlyFlags): Promise<number> {
       env,
       pool: session.pool,
       store: session.store,
+      images: parseImageNames(flags.images),
+      push: flags.push !== false,
       logger,
       trigger: 'cli',
       triggeredBy: process.env.USER,

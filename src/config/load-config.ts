@@ -164,7 +164,8 @@ function formatIssues(issues: z.core.$ZodIssue[], origin: string, origins: Map<s
 
     const expected = issue.code === 'invalid_type' ? (EXPECTED_WORDS[issue.expected] ?? `a ${issue.expected}`) : '';
     if (issue.code === 'invalid_type' && issue.input === undefined) {
-      return `${where} is missing: ${issue.message === 'Invalid input' ? `set it to ${expected}` : issue.message}`;
+      // zod's own wording starts with "Invalid input"; schema messages with a fix are kept.
+      return `${where} is missing: ${issue.message.startsWith('Invalid input') ? `set it to ${expected}` : issue.message}`;
     }
 
     const value = 'input' in issue ? describeValue(issue.input) : 'nothing';

@@ -270,8 +270,11 @@ function isKnownTimeZone(zone: string): boolean {
 export const DrydockConfig = z.strictObject({
   source: z
     .strictObject({
-      /** A git URL or a local path; relative paths start at the config file's folder. */
-      repo: z.string({ error: 'set it to a git URL or a local path' }).min(1),
+      /**
+       * A git URL or a local path; relative paths start at the config file's
+       * folder. Unset means the git repository in the current folder.
+       */
+      repo: z.string({ error: 'set it to a git URL or a local path' }).min(1).optional(),
       /** A branch, tag or commit. Unset means the remote's default branch. */
       ref: z
         .string()

@@ -21,6 +21,10 @@ export interface NightlyOptions {
   engine?: Engine;
   store: Store;
   logger: Logger;
+  /** Image names to build and validate; all discovered images when empty. */
+  images?: string[];
+  /** False for `--no-push`; as for rebuild, nothing is pushed without a staging registry either way. */
+  push?: boolean;
   trigger: string;
   triggeredBy?: string;
   signal: AbortSignal;
@@ -84,7 +88,8 @@ export async function runNightly(options: NightlyOptions): Promise<NightlyResult
         pool: options.pool,
         store,
         logger,
-        push: true,
+        images: options.images,
+        push: options.push ?? true,
         trigger: `nightly:${run.id}`,
         triggeredBy: options.triggeredBy,
         signal: options.signal,

@@ -73,7 +73,8 @@ export function formatMatrix(matrix: Matrix): string {
   if (matrix.rows.length === 0) return 'No runs recorded in this period.';
 
   const nameWidth = Math.max(5, ...matrix.rows.map((row) => row.image.length));
-  const cellWidth = 9;
+  // git lengthens short hashes in large repositories (10 characters for TVM), so columns fit the longest.
+  const cellWidth = Math.max(9, ...matrix.columns.map((column) => (column.shortCommit ?? '').length + 2));
   const header1 = `${'image'.padEnd(nameWidth)}  ${matrix.columns.map((column) => column.date.slice(5).padEnd(cellWidth)).join('')}`;
   const header2 = `${''.padEnd(nameWidth)}  ${matrix.columns.map((column) => (column.shortCommit ?? '').slice(0, cellWidth - 1).padEnd(cellWidth)).join('')}`;
   const lines = matrix.rows.map(
