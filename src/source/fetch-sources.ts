@@ -86,5 +86,7 @@ async function describeHead(git: SimpleGit, dir: string, repo: string): Promise<
 
 function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  return message.trim().split('\n')[0] ?? message;
+  const lines = message.trim().split('\n').map((line) => line.trim());
+  // git prints progress such as "Cloning into ..." before the line that says what failed.
+  return lines.find((line) => /^(fatal|error):/.test(line)) ?? lines[0] ?? message;
 }
