@@ -9,7 +9,7 @@ export type { Logger };
  * redaction as log files and Discord messages: the environment's secret
  * values and well-known token shapes.
  */
-export function createLogger(level = process.env.DRYDOCK_LOG_LEVEL ?? 'info', env: NodeJS.ProcessEnv = process.env): Logger {
+export function createLogger(level = process.env.DRYDOCK_LOG_LEVEL || 'info', env: NodeJS.ProcessEnv = process.env): Logger {
   const secrets = secretValues(env);
   return pino(
     {

@@ -139,3 +139,25 @@ test('build printing 200 MB keeps memory bounded', async () => {
   expect(result.peakRssBytes).toBeGreaterThan(0);
   expect(result.peakRssBytes).toBeLessThan(200 * 2 ** 20);
 });
+
+test('repository without images exits 2', async () => {
+  const empty = createGitRepo({ 'README.md': 'no Dockerfiles here\n' });
+  const workspace = createWorkspace(`source: { repo: ${empty} }\n`);
+
+  const result = await runCli(['rebuild'], { cwd: workspace, env: { DRYDOCK_LOG_LEVEL: '' } });
+
+  expect(result.code).toBe(2);
+  expect(result.stderr).toContain(`no images found in ${empty} by images.discover = "docker/Dockerfile.*"`);
+  expect(result.stderr).toContain('fix: point images.discover at the CI Dockerfiles');
+  // The process log stays quiet by default: the readable message is enough.
+  expect(result.stderr).not.toContain('"level"');
+});
+
+test('unreachable engine is named once', async () => {
+  const workspace = createWorkspace(`source: { repo: ${repo} }\n`);
+
+  const result = await runCli(['rebuild'], { cwd: workspace, env: { DOCKER_HOST: 'tcp://127.0.0.1:1', DRYDOCK_LOG_LEVEL: '' } });
+
+  expect(result.code).toBe(1);
+  expect(result.stderr.match(/is unreachable/g)).toHaveLength(1);
+});

@@ -6,7 +6,7 @@ import { runCli } from './helpers/cli.js';
 import { createGitRepo } from './helpers/git-repo.js';
 import { BUSYBOX_IMAGE } from './helpers/images.js';
 
-test('failed validation is fingerprinted for triage', async () => {
+test('failed validation reaches triage and status', async () => {
   const repo = createGitRepo({
     'docker/Dockerfile.vt_image': `FROM ${BUSYBOX_IMAGE}\nRUN echo built > /built\n`,
     'tests/scripts/task_unit.sh': 'echo "running unit tests"\necho "FAILED tests/test_widget.py::test_area - AssertionError: 6 != 7"\nexit 1\n',
@@ -29,4 +29,9 @@ test('failed validation is fingerprinted for triage', async () => {
   expect(fingerprints[0]!.class).toBe('test-failure');
   expect(fingerprints[0]!.latest.kind).toBe('validate');
   expect(fingerprints[0]!.latest.runId).toBe(validateRunId);
+
+  const status = await runCli(['status', '--days', '2'], { cwd: workspace });
+  const row = status.stdout.split('\n').find((line) => line.startsWith('vt_image'));
+  expect(row?.trim().endsWith('!')).toBe(true);
+  expect(status.stdout).toContain('! validation failed');
 });

@@ -28,7 +28,7 @@ export interface BotFlags extends ConfigFlags {
 export async function runBotCommand(flags: BotFlags): Promise<number> {
   const env = readEnv();
   const settings = loadSettings(flags, env);
-  const logger = createLogger(process.env.DRYDOCK_LOG_LEVEL ?? 'info');
+  const logger = createLogger(process.env.DRYDOCK_LOG_LEVEL || 'info');
   const pool = EnginePool.fromConfig(settings.engines, env, logger, settings.build.concurrency);
   const store = Store.open(path.join(settings.stateDir, 'drydock.db'));
 

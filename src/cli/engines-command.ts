@@ -7,7 +7,7 @@ import { createLogger } from '../logger.js';
 export async function runEnginesCommand(options: { config?: string; json?: boolean }): Promise<number> {
   const env = readEnv();
   const settings = loadSettings({ config: options.config }, env);
-  const pool = EnginePool.fromConfig(settings.engines, env, createLogger(process.env.DRYDOCK_LOG_LEVEL ?? 'warn'), settings.build.concurrency);
+  const pool = EnginePool.fromConfig(settings.engines, env, createLogger(process.env.DRYDOCK_LOG_LEVEL || 'error'), settings.build.concurrency);
   await pool.checkAll();
 
   const rows = pool.engines.map((engine) => ({

@@ -23,7 +23,7 @@ export interface ImagesFlags {
 export async function runImagesCommand(flags: ImagesFlags): Promise<number> {
   const env = readEnv();
   const settings = loadSettings(flags, env);
-  const logger = createLogger(process.env.DRYDOCK_LOG_LEVEL ?? 'warn');
+  const logger = createLogger(process.env.DRYDOCK_LOG_LEVEL || 'error');
 
   const source = await fetchSources({ repo: settings.source.repo, ref: settings.source.ref, stateDir: settings.stateDir }, logger);
   const catalog = discoverCatalog(settings, source.dir);

@@ -22,7 +22,7 @@ export interface NightlyFlags {
 export async function runNightlyCommand(flags: NightlyFlags): Promise<number> {
   const env = readEnv();
   const settings = loadSettings({ config: flags.config, repo: flags.repo, ref: flags.ref, registry: flags.registry, stateDir: flags.stateDir }, env);
-  const logger = createLogger(process.env.DRYDOCK_LOG_LEVEL ?? 'warn');
+  const logger = createLogger(process.env.DRYDOCK_LOG_LEVEL || 'error');
   if (settings.registry.staging === undefined) {
     process.stderr.write('No staging registry configured (registry.staging or --registry): images are built and tagged locally, not pushed.\n');
   } else if (flags.push === false) {

@@ -23,7 +23,7 @@ const EXIT_REFUSED = 2;
 export async function runPromoteCommand(image: string, flags: PromoteFlags): Promise<number> {
   const env = readEnv();
   const settings = loadSettings({ config: flags.config, stateDir: flags.stateDir }, env);
-  const logger = createLogger(process.env.DRYDOCK_LOG_LEVEL ?? 'warn');
+  const logger = createLogger(process.env.DRYDOCK_LOG_LEVEL || 'error');
   const store = Store.open(path.join(settings.stateDir, 'drydock.db'));
   try {
     const result = await promote(

@@ -22,7 +22,7 @@ export async function runRebuildCommand(flags: RebuildFlags): Promise<number> {
   const env = readEnv();
   const settings = loadSettings(flags, env);
   const images = parseImageList(flags.images);
-  const logger = createLogger(process.env.DRYDOCK_LOG_LEVEL ?? 'warn');
+  const logger = createLogger(process.env.DRYDOCK_LOG_LEVEL || 'error');
 
   if (settings.registry.staging === undefined) {
     process.stderr.write('No staging registry configured (registry.staging or --registry): images are built and tagged locally, not pushed.\n');

@@ -30,7 +30,7 @@ export async function runServeCommand(flags: ServeFlags): Promise<number> {
     throw new ConfigError(`--public-url = ${JSON.stringify(publicUrl)} is invalid`, { fix: 'give an http:// or https:// URL, such as https://ci.example.org/drydock' });
   }
 
-  const logger = createLogger(process.env.DRYDOCK_LOG_LEVEL ?? 'info');
+  const logger = createLogger(process.env.DRYDOCK_LOG_LEVEL || 'info');
   const store = Store.open(path.join(settings.stateDir, 'drydock.db'));
   try {
     const dashboard = await startDashboard({ store, listen, publicUrl, sourceRepo: settings.source.repo, logger }).catch((error: NodeJS.ErrnoException) => {

@@ -3,7 +3,9 @@ import path from 'node:path';
 import { readEnv } from '../config/env.js';
 import { loadSettings } from '../config/load-config.js';
 import { ConfigError } from '../errors.js';
-import { buildMatrix, formatMatrix } from '../report/matrix.js';
+import { buildDashboardMatrix } from '../dashboard/matrix-model.js';
+import { formatOutcomeMatrix } from '../report/matrix.js';
+import { DashboardQueries } from '../store/dashboard-queries.js';
 import { Store } from '../store/store.js';
 
 const MAX_DAYS = 366;
@@ -23,8 +25,8 @@ export function runStatusCommand(options: { config?: string; stateDir?: string; 
   }
   const store = Store.open(file);
   try {
-    const matrix = buildMatrix(store, days, new Date());
-    process.stdout.write(options.json ? `${JSON.stringify(matrix, null, 2)}\n` : `${formatMatrix(matrix)}\n`);
+    const matrix = buildDashboardMatrix(new DashboardQueries(store.db), days, new Date());
+    process.stdout.write(options.json ? `${JSON.stringify(matrix, null, 2)}\n` : `${formatOutcomeMatrix(matrix)}\n`);
     return 0;
   } finally {
     store.close();

@@ -41,7 +41,7 @@ export async function runTriageCommand(flags: TriageFlags): Promise<number> {
   const store = Store.open(file);
   try {
     if (flags.fileIssue !== undefined) {
-      const logger = createLogger(process.env.DRYDOCK_LOG_LEVEL ?? 'warn');
+      const logger = createLogger(process.env.DRYDOCK_LOG_LEVEL || 'error');
       const filed = await fileIssueForFailure({ store, settings, env, logger, image: flags.fileIssue, runId: flags.run });
       if (flags.json) process.stdout.write(`${JSON.stringify(filed, null, 2)}\n`);
       else process.stdout.write(`${filed.url}\n`);

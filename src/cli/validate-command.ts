@@ -21,7 +21,7 @@ export async function runValidateCommand(flags: ValidateFlags): Promise<number> 
   const env = readEnv();
   const settings = loadSettings({ config: flags.config, stateDir: flags.stateDir }, env);
   const images = parseImageNames(flags.images);
-  const logger = createLogger(process.env.DRYDOCK_LOG_LEVEL ?? 'warn');
+  const logger = createLogger(process.env.DRYDOCK_LOG_LEVEL || 'error');
   const session = await openPipelineSession(settings, env, logger, 'drydock validate');
   for (const line of describeRecovered(session.recovered)) process.stderr.write(`${line}\n`);
   const cancellation = cancelOnSignals((signal) => process.stderr.write(`\n${signal} received: stopping the test containers.\n`));

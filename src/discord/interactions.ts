@@ -14,7 +14,9 @@ import type { Settings } from '../config/load-config.js';
 import { describeError } from '../errors.js';
 import { fileIssueForFailure } from '../github/file-issue.js';
 import type { Logger } from '../logger.js';
-import { buildMatrix, formatMatrix } from '../report/matrix.js';
+import { buildDashboardMatrix } from '../dashboard/matrix-model.js';
+import { formatOutcomeMatrix } from '../report/matrix.js';
+import { DashboardQueries } from '../store/dashboard-queries.js';
 import type { Clock } from '../scheduler/clock.js';
 import type { Job, JobObserver, JobResult } from '../scheduler/job.js';
 import type { NightlyScheduler } from '../scheduler/nightly-scheduler.js';
@@ -246,12 +248,9 @@ async function cancelRun(interaction: ChatInputCommandInteraction, context: Inte
 async function replyStatus(interaction: ChatInputCommandInteraction, context: InteractionContext): Promise<void> {
   const days = interaction.options.getInteger('days') ?? 7;
   const image = interaction.options.getString('image');
-  const matrix = buildMatrix(context.store, days, context.clock.now());
-  if (image !== null) {
-    checkImage(image, context);
-    matrix.rows = matrix.rows.filter((row) => row.image === image);
-  }
-  const table = formatMatrix(matrix);
+  if (image !== null) checkImage(image, context);
+  const matrix = buildDashboardMatrix(new DashboardQueries(context.store.db), days, context.clock.now());
+  const table = formatOutcomeMatrix({ ...matrix, rows: matrix.rows.filter((row) => image === null || row.image === image) });
   const link = context.links ? `\n${context.links.absolute(context.links.home(days))}` : '';
   await interaction.reply({ content: truncate(`\`\`\`\n${table}\n\`\`\``, MAX_CONTENT_CHARS - link.length) + link });
 }

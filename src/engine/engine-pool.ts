@@ -207,7 +207,9 @@ export class EnginePool {
       this.grant();
     } catch (error) {
       engine.state = 'down';
-      engine.downReason = (error as Error).message;
+      // pingEngine's message already names the engine; keep only the reason under it.
+      const cause = (error as Error).cause;
+      engine.downReason = cause instanceof Error ? cause.message : (error as Error).message;
     }
   }
 

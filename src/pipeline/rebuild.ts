@@ -8,7 +8,7 @@ import type { Settings } from '../config/load-config.js';
 import { EngineFaultError } from '../engine/engine-fault.js';
 import type { EnginePool, PoolEngine } from '../engine/engine-pool.js';
 import { transferImage } from '../engine/transfer-image.js';
-import { describeError, ExternalHostError } from '../errors.js';
+import { ConfigError, describeError, ExternalHostError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { findRegistryAuth, registryHostOf } from '../registry/credentials.js';
 import { pushImage } from '../registry/push-image.js';
@@ -96,10 +96,18 @@ export async function runRebuild(options: RebuildOptions): Promise<RebuildResult
       runLogger.warn({ variables: resolved.unsetVariables, file: settings.images.compose }, 'Compose variables not set; they were replaced with empty strings');
     }
     catalog = resolved.images;
+    if (catalog.length === 0) {
+      const { discover, compose, list } = settings.images;
+      const where = compose ? `images.compose = ${JSON.stringify(compose)}` : list ? 'images.list' : `images.discover = ${JSON.stringify(discover ?? 'docker/Dockerfile.*')}`;
+      throw new ConfigError(`no images found in ${settings.source.repo} by ${where}`, {
+        fix: 'point images.discover at the CI Dockerfiles (such as "ci/*.dockerfile"), or set images.compose or images.list',
+      });
+    }
     await ensureSomeEngineUp(options.pool);
   } catch (error) {
     finishRun(run, 'failed', clock(), store, describeError(error));
-    runLogger.error({ err: error }, 'run failed before any build');
+    // The caller reports the rethrown error; the process log keeps it at warn.
+    runLogger.warn({ err: error }, 'run failed before any build');
     throw error;
   }
 

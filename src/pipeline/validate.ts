@@ -95,7 +95,7 @@ export async function runValidate(options: ValidateOptions): Promise<ValidateRes
     await ensureSomeEngineUp(pool);
   } catch (error) {
     finishRun(run, 'failed', clock(), store, describeError(error));
-    runLogger.error({ err: error, engines: pool.engines.map((engine) => engine.host) }, 'validate run failed before any image');
+    runLogger.warn({ err: error, engines: pool.engines.map((engine) => engine.host) }, 'validate run failed before any image');
     throw error;
   }
 

@@ -1,3 +1,5 @@
+import type { DashboardMatrix } from '../dashboard/matrix-model.js';
+import { OUTCOME_STYLES, OUTCOMES } from '../dashboard/outcome.js';
 import type { Store } from '../store/store.js';
 import type { ImageStatus } from '../store/types.js';
 
@@ -81,5 +83,25 @@ export function formatMatrix(matrix: Matrix): string {
     (row) => `${row.image.padEnd(nameWidth)}  ${row.cells.map((cell) => STATUS_GLYPHS[cell.status].padEnd(cellWidth)).join('')}`,
   );
   const legend = '✓ succeeded  ✗ failed  ↷ skipped  ⊘ cancelled  … running  · not run';
+  return [header1.trimEnd(), header2.trimEnd(), ...lines.map((line) => line.trimEnd()), '', legend].join('\n');
+}
+
+/**
+ * Renders the dashboard's matrix (build and validation outcomes together)
+ * as a plain-text table with a glyph per cell and a legend of the glyphs used.
+ */
+export function formatOutcomeMatrix(matrix: DashboardMatrix): string {
+  if (matrix.rows.length === 0) return 'No runs recorded in this period.';
+
+  const nameWidth = Math.max(5, ...matrix.rows.map((row) => row.image.length));
+  // git lengthens short hashes in large repositories (10 characters for TVM), so columns fit the longest.
+  const cellWidth = Math.max(9, ...matrix.columns.map((column) => (column.shortCommit ?? '').length + 2));
+  const header1 = `${'image'.padEnd(nameWidth)}  ${matrix.columns.map((column) => column.date.slice(5).padEnd(cellWidth)).join('')}`;
+  const header2 = `${''.padEnd(nameWidth)}  ${matrix.columns.map((column) => (column.shortCommit ?? '').padEnd(cellWidth)).join('')}`;
+  const lines = matrix.rows.map((row) => `${row.image.padEnd(nameWidth)}  ${row.cells.map((cell) => OUTCOME_STYLES[cell.outcome].glyph.padEnd(cellWidth)).join('')}`);
+  const used = new Set(matrix.rows.flatMap((row) => row.cells.map((cell) => cell.outcome)));
+  const legend = OUTCOMES.filter((outcome) => used.has(outcome) || outcome === 'not-run')
+    .map((outcome) => `${OUTCOME_STYLES[outcome].glyph} ${OUTCOME_STYLES[outcome].label}`)
+    .join('  ');
   return [header1.trimEnd(), header2.trimEnd(), ...lines.map((line) => line.trimEnd()), '', legend].join('\n');
 }
