@@ -91,6 +91,32 @@ describe('drydock bot without DISCORD_TOKEN', () => {
     expect(result.stderr).toContain('drydock bot stopped.');
   });
 
+  test('reports and re-queues an interrupted run', async () => {
+    const repo = createGitRepo({ 'docker/Dockerfile.dbc_quick': `FROM ${BUSYBOX_IMAGE}\nRUN true\n` });
+    const dir = makeWorkDir(
+      `source: { repo: ${JSON.stringify(repo)} }\nbuild: { pull: false }\nstate: { dir: ./state }\ndashboard: { listen: "127.0.0.1:0" }\ndiscord: { guildId: "${'1'.repeat(18)}", channelId: "${'2'.repeat(18)}", requeueInterrupted: true }\n`,
+    );
+    // A run that a crash left running, as a killed process leaves it in the store.
+    const store = Store.open(path.join(dir, 'state', 'drydock.db'));
+    const at = new Date().toISOString();
+    store.insertRun({ id: 'crashed-run', kind: 'rebuild', trigger: 'schedule', triggeredBy: null, status: 'running', repo, commitHash: null, shortCommit: null, commitSubject: null, commitAuthor: null, committedAt: null, startedAt: at, finishedAt: null, error: null });
+    store.saveImageResult({ runId: 'crashed-run', image: 'dbc_quick', status: 'running', engine: null, notes: [], tags: [], digest: null, imageId: null, sizeBytes: null, durationMs: null, logPath: null, failedStep: null, error: null, cause: null, baseImages: {}, startedAt: at, finishedAt: null });
+    store.close();
+
+    const bot = startCli(dir, { DISCORD_TOKEN: '' });
+    await waitUntil(() => /dbc_quick.*succeeded|succeeded.*dbc_quick/.test(bot.stderr()) || undefined, 'the re-queued rebuild', bot);
+    process.kill(bot.pid, 'SIGTERM');
+    const result = await bot.exited;
+    const after = Store.open(path.join(dir, 'state', 'drydock.db'));
+    const crashed = after.getRun('crashed-run');
+    after.close();
+
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr.match(/Run crashed-run \(rebuild\) was interrupted by a crash or SIGKILL/g)).toHaveLength(1);
+    expect(result.stderr).toContain('Re-queued dbc_quick from interrupted run crashed-run');
+    expect(crashed?.status).toBe('interrupted');
+  });
+
   test('dashboard address in use is a configuration error', async () => {
     const blocker = (await import('node:net')).createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));

@@ -3,6 +3,9 @@ import { readEnv } from '../config/env.js';
 import { loadSettings, type ConfigFlags } from '../config/load-config.js';
 import { startDashboard, type RunningDashboard } from '../dashboard/server.js';
 import { startBot } from '../discord/bot.js';
+import { recoverInterruptedRuns } from '../state/recover-interrupted.js';
+import { acquireStateLock } from '../state/state-lock.js';
+import { describeRecovered } from './pipeline-session.js';
 import { ConfigError } from '../errors.js';
 import { EnginePool } from '../engine/engine-pool.js';
 import { createLogger, type Logger } from '../logger.js';
@@ -36,12 +39,25 @@ export async function runBotCommand(flags: BotFlags): Promise<number> {
     process.stderr.write('DISCORD_TOKEN is not set: drydock bot schedules the nightly and reports on this console only, with no Discord commands.\n');
   }
 
+  // Recovery runs under the state lock, so no other process is running those runs.
+  const lock = acquireStateLock(settings.stateDir, 'drydock bot');
+  const recovered = await recoverInterruptedRuns(store, pool, logger).finally(() => lock.release());
+
   const dashboard = await serveDashboard(settings, store, logger);
   const runner = createPipelineRunner({ settings, env, pool, store, logger });
   const bot = await startBot({ settings, env, store, logger, clock: systemClock, runner, fallbackObserver: consoleObserver(), links: dashboard.links }).catch(async (error: unknown) => {
     await dashboard.close();
     throw error;
   });
+  for (const line of describeRecovered(recovered)) bot.notify(line);
+  if (settings.discord?.requeueInterrupted) {
+    for (const { run, unfinished } of recovered) {
+      if (unfinished.length === 0 || run.kind === 'nightly') continue;
+      const images = [...new Set(unfinished)];
+      bot.queue.submit({ id: `requeue-${run.id}`, kind: run.kind, images, trigger: 'console', requestedBy: null, requestedAt: new Date(), controller: new AbortController() });
+      bot.notify(`Re-queued ${images.join(', ')} from interrupted run ${run.id} (discord.requeueInterrupted).`);
+    }
+  }
   process.stderr.write(`drydock bot is running; dashboard at ${dashboard.url}${bot.scheduler?.nextRun ? `; next nightly at ${bot.scheduler.nextRun.toISOString()}` : ''}.\n`);
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {

@@ -236,6 +236,8 @@ const DiscordSection = z.strictObject({
     .prefault({}),
   /** What `drydock bot` does with a run in flight on SIGTERM: wait for it to finish, or cancel it. */
   onShutdown: z.enum(['finish', 'cancel']).default('cancel'),
+  /** Re-queue the unfinished images of a run that a crash interrupted, when the bot starts again. */
+  requeueInterrupted: z.boolean().default(false),
   /** The summary message is edited at most once in this many seconds while a run goes on. */
   summaryEditSeconds: z.number().min(1, 'must be 1 second or more').max(300).default(5),
   /** A nightly's final summary shows the dashboard's matrix of this many days as a PNG; 0 attaches none. */

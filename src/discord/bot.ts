@@ -47,6 +47,8 @@ export interface Bot {
   scheduler: NightlyScheduler | undefined;
   client: Client | undefined;
   outbox: Outbox | undefined;
+  /** Posts a notice in the channel, or on the console without Discord. */
+  notify(text: string): void;
   /**
    * Stops the schedule, finishes or cancels the runs in flight, delivers
    * the outbox's pending items until `flushDeadline`, and logs out. Returns the
@@ -117,6 +119,7 @@ export async function startBot(options: BotOptions): Promise<Bot> {
   }
 
   return {
+    notify: (text: string) => notify(text),
     queue,
     get scheduler() {
       return scheduler;
