@@ -8,10 +8,13 @@ import { runSoak, type SoakReport } from './soak/soak-harness.js';
  * scripts/soak.sh runs the full 200 nights. SOAK_NIGHTS and SOAK_SEED
  * change the count and the seed.
  */
-const NIGHTS = Number(process.env.SOAK_NIGHTS ?? 10);
+const NIGHTS = Number(process.env.SOAK_NIGHTS ?? 8);
 const SEED = Number(process.env.SOAK_SEED ?? 20_300_101);
-/** No night starts after this; ten nights take about a minute on two loaded cores. */
-const TIME_LIMIT_MS = 150_000;
+/**
+ * No night starts after this. Eight nights take about 40 s on two cores, but
+ * several minutes when other engine-heavy work shares the machine.
+ */
+const TIME_LIMIT_MS = 240_000;
 /**
  * Heap growth allowed from the third night to the last. Without --expose-gc
  * (vitest's workers run without it) a sample holds some garbage, so this
@@ -23,7 +26,7 @@ let report: SoakReport;
 
 beforeAll(async () => {
   report = await runSoak({ nights: NIGHTS, seed: SEED, timeLimitMs: TIME_LIMIT_MS });
-}, TIME_LIMIT_MS + 150_000);
+}, TIME_LIMIT_MS + 240_000);
 
 describe('soak of nightly runs with faults', () => {
   test('runs every night within its time limit', () => {
