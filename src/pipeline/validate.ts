@@ -314,6 +314,9 @@ async function validateOnEngine(
   }
   try {
     context.logger.info({ image: build.image, engine: lease.engine.name }, 'validating image');
+    // NOTE: after an engine connection is cut mid-run, validation has been seen
+    // to wait without end (the soak test, docs/benchmarks.md); nothing bounds an
+    // image's validation here beyond its commands' timeouts.
     return await validateImage({ ...context, docker: lease.engine.docker }, build);
   } finally {
     lease.release();
