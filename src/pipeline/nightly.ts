@@ -9,7 +9,7 @@ import type { RunRecord } from '../store/types.js';
 import { ValidateStore } from '../store/validate-store.js';
 import { acquireStateLock } from '../state/state-lock.js';
 import { runRebuild, type RebuildOptions, type RebuildResult } from './rebuild.js';
-import { createRunId } from './tags.js';
+import { newRunRecord } from './tags.js';
 import { runValidate, type ValidateOptions, type ValidateResult } from './validate.js';
 
 export interface NightlyOptions {
@@ -53,22 +53,7 @@ export async function runNightly(options: NightlyOptions): Promise<NightlyResult
 
   try {
     const startedAt = clock();
-    const run: RunRecord = {
-      id: createRunId(startedAt),
-      kind: 'nightly',
-      trigger: options.trigger,
-      triggeredBy: options.triggeredBy ?? null,
-      status: 'running',
-      repo: settings.source.repo,
-      commitHash: null,
-      shortCommit: null,
-      commitSubject: null,
-      commitAuthor: null,
-      committedAt: null,
-      startedAt: startedAt.toISOString(),
-      finishedAt: null,
-      error: null,
-    };
+    const run = newRunRecord('nightly', startedAt, { trigger: options.trigger, triggeredBy: options.triggeredBy, repo: settings.source.repo });
     store.insertRun(run);
     validateStore.saveNightlyLink({ runId: run.id, rebuildRunId: null, validateRunId: null });
     const runLogger = logger.child({ runId: run.id });

@@ -18,7 +18,7 @@ import type { Store } from '../store/store.js';
 import type { ImageResultRecord, RunRecord } from '../store/types.js';
 import { triageBuildFailures } from '../triage/triage-failures.js';
 import { pullBaseImages } from './pull-base-images.js';
-import { createRunId, timestampTag } from './tags.js';
+import { newRunRecord, timestampTag } from './tags.js';
 
 export interface RebuildOptions {
   settings: Settings;
@@ -58,22 +58,7 @@ export async function runRebuild(options: RebuildOptions): Promise<RebuildResult
   const { settings, store, logger } = options;
   const clock = options.clock ?? (() => new Date());
   const startedAt = clock();
-  const run: RunRecord = {
-    id: createRunId(startedAt),
-    kind: 'rebuild',
-    trigger: options.trigger,
-    triggeredBy: options.triggeredBy ?? null,
-    status: 'running',
-    repo: settings.source.repo,
-    commitHash: null,
-    shortCommit: null,
-    commitSubject: null,
-    commitAuthor: null,
-    committedAt: null,
-    startedAt: startedAt.toISOString(),
-    finishedAt: null,
-    error: null,
-  };
+  const run = newRunRecord('rebuild', startedAt, { trigger: options.trigger, triggeredBy: options.triggeredBy, repo: settings.source.repo });
   store.insertRun(run);
   const runLogger = logger.child({ runId: run.id });
   runLogger.info({ kind: run.kind, trigger: run.trigger }, 'run started');
@@ -98,7 +83,9 @@ export async function runRebuild(options: RebuildOptions): Promise<RebuildResult
     catalog = resolved.images;
     if (catalog.length === 0) {
       const { discover, compose, list } = settings.images;
-      const where = compose ? `images.compose = ${JSON.stringify(compose)}` : list ? 'images.list' : `images.discover = ${JSON.stringify(discover ?? 'docker/Dockerfile.*')}`;
+      let where = `images.discover = ${JSON.stringify(discover ?? 'docker/Dockerfile.*')}`;
+      if (list) where = 'images.list';
+      if (compose) where = `images.compose = ${JSON.stringify(compose)}`;
       throw new ConfigError(`no images found in ${settings.source.repo} by ${where}`, {
         fix: 'point images.discover at the CI Dockerfiles (such as "ci/*.dockerfile"), or set images.compose or images.list',
       });
@@ -123,12 +110,13 @@ export async function runRebuild(options: RebuildOptions): Promise<RebuildResult
     builtOn: new Map(),
   };
   const results = await buildAll(context);
-  // Failures are fingerprinted before the run is marked finished, so whoever reports the finished run finds them.
+  // Failures are fingerprinted before the run is marked finished, so a report of the finished run includes them.
   await triageBuildFailures({ settings, env: options.env, store, logger: runLogger, run, sourceDir: source.dir, catalog, results: [...results.values()] });
 
-  const cancelled = options.signal.aborted;
-  const allGood = [...results.values()].every((result) => result.status === 'succeeded');
-  finishRun(run, cancelled ? 'cancelled' : allGood ? 'succeeded' : 'failed', clock(), store, null);
+  let status: RunRecord['status'] = 'failed';
+  if ([...results.values()].every((result) => result.status === 'succeeded')) status = 'succeeded';
+  if (options.signal.aborted) status = 'cancelled';
+  finishRun(run, status, clock(), store, null);
   runLogger.info({ status: run.status }, 'run finished');
   return { run, images: catalog.map((image) => results.get(image.name)!), source };
 }
@@ -142,7 +130,7 @@ interface ImageContext {
   logDir: string;
   logger: Logger;
   clock: () => Date;
-  /** Where each image of this run was built, so children can use it. */
+  /** The engine and image id of each image this run built, for copying parents to their children's engines. */
   builtOn: Map<string, { engine: PoolEngine; imageId: string }>;
 }
 

@@ -150,7 +150,7 @@ export async function runValidate(options: ValidateOptions): Promise<ValidateRes
 
   removeEmptyFolder(path.join(settings.stateDir, 'worktrees', run.id), runLogger);
 
-  // Failures are fingerprinted before the run is marked finished, so whoever reports the finished run finds them.
+  // Failures are fingerprinted before the run is marked finished, so a report of the finished run includes them.
   const sourceDir = path.join(settings.stateDir, 'source');
   await triageValidateFailures({
     settings,
@@ -314,16 +314,16 @@ async function validateOnEngine(
   }
   try {
     context.logger.info({ image: build.image, engine: lease.engine.name }, 'validating image');
-    // NOTE: after an engine connection is cut mid-run, validation has been seen
-    // to wait without end (the soak test, docs/benchmarks.md); nothing bounds an
-    // image's validation here beyond its commands' timeouts.
+    // NOTE: after an engine connection is cut mid-run, the soak test has seen
+    // validation wait without end. Nothing bounds an image's validation here
+    // beyond its commands' timeouts.
     return await validateImage({ ...context, docker: lease.engine.docker }, build);
   } finally {
     lease.release();
   }
 }
 
-/** The platform and labels an image needs from an engine, from its overrides. */
+/** Returns the platform and labels an image needs from an engine, from its overrides. */
 function requirementsOf(settings: Settings, image: string): EngineRequirements {
   const override = settings.images.overrides[image];
   return { platform: override?.platform, labels: override?.labels ?? [] };
@@ -338,7 +338,7 @@ function poolOfOne(engine: Engine | undefined, logger: Logger): EnginePool {
 }
 
 /**
- * The catalog of the last fetched checkout, which triage uses to tell
+ * Reads the catalog of the last fetched checkout, which triage uses to tell
  * whether an image's own files changed. Without it, triage still records
  * the failure and leaves that part out.
  */
