@@ -314,9 +314,8 @@ async function validateOnEngine(
   }
   try {
     context.logger.info({ image: build.image, engine: lease.engine.name }, 'validating image');
-    // NOTE: after an engine connection is cut mid-run, the soak test has seen
-    // validation wait without end. Nothing bounds an image's validation here
-    // beyond its commands' timeouts.
+    // An engine lost mid-validation ends the image as an engine error (see
+    // runContainer); unlike builds, it is not retried on another engine.
     return await validateImage({ ...context, docker: lease.engine.docker }, build);
   } finally {
     lease.release();

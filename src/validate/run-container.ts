@@ -1,4 +1,5 @@
 import { PassThrough } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
 import type { LogFile } from '../build/log-file.js';
 import type { Logger } from '../logger.js';
@@ -101,9 +102,21 @@ async function attachOutput(docker: Docker, container: Docker.Container, request
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   docker.modem.demuxStream(stream, stdout, stderr);
-  stream.on('end', () => {
+  let ended = false;
+  const endOutput = () => {
     stdout.end();
     stderr.end();
+  };
+  stream.on('end', () => {
+    ended = true;
+    endOutput();
+  });
+  // A cut connection can close the stream without an end, while the command runs on.
+  stream.on('close', () => {
+    if (ended) return;
+    ended = true;
+    endOutput();
+    void request.log?.note('the engine connection carrying the output was cut; later output is missing from this log');
   });
 
   const pump = async (source: PassThrough, sink: ((text: string) => void | Promise<void>) | undefined) => {
@@ -117,12 +130,25 @@ async function attachOutput(docker: Docker, container: Docker.Container, request
 
 type Ending = { reason: 'exited' | 'timeout' | 'cancelled'; exitCode: number | null };
 
+/** How often a running container's state is read, in case the connection waiting for its exit is cut. */
+const STATE_CHECK_INTERVAL_MS = 2_000;
+/** Failed state reads in a row after which the engine counts as lost. */
+const STATE_CHECK_ATTEMPTS = 3;
+
+/**
+ * Waits for the container to exit, killing it on timeout or cancel. The
+ * engine's wait call alone is not enough: when its connection is cut after
+ * the response headers, docker-modem neither resolves nor rejects it. So the
+ * container's state is also read every few seconds, and the first of the two
+ * to report the exit ends the wait. A failed kill is sent again on the next read.
+ */
 async function waitWithLimits(container: Docker.Container, request: ContainerRequest): Promise<Ending> {
   let reason: Ending['reason'] = 'exited';
+  const sendKill = () => container.kill().catch((error: Error) => request.logger.debug({ err: error }, 'kill of a container failed or came after its exit'));
   const kill = (why: Ending['reason']) => {
     if (reason !== 'exited') return;
     reason = why;
-    container.kill().catch((error: Error) => request.logger.debug({ err: error }, 'kill of a container that already stopped'));
+    void sendKill();
   };
 
   const timer = setTimeout(() => kill('timeout'), request.timeoutMs);
@@ -130,12 +156,46 @@ async function waitWithLimits(container: Docker.Container, request: ContainerReq
   const onAbort = () => kill('cancelled');
   request.signal.addEventListener('abort', onAbort, { once: true });
   if (request.signal.aborted) onAbort();
+  const done = new AbortController();
   try {
-    const waited = (await container.wait()) as { StatusCode?: number };
-    return { reason, exitCode: typeof waited.StatusCode === 'number' ? waited.StatusCode : null };
+    const exitCode = await Promise.race([
+      waitCall(container, request.logger, done.signal),
+      readStateUntilExit(container, done.signal, () => (reason === 'exited' ? undefined : sendKill())),
+    ]);
+    return { reason, exitCode };
   } finally {
+    done.abort();
     clearTimeout(timer);
     request.signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Calls the engine's wait endpoint. A failed call never settles, because only the state reads can tell a lost engine from a lost connection. */
+function waitCall(container: Docker.Container, logger: Logger, signal: AbortSignal): Promise<number | null> {
+  return (container.wait({ abortSignal: signal }) as Promise<{ StatusCode?: number }>).then(
+    (waited) => (typeof waited.StatusCode === 'number' ? waited.StatusCode : null),
+    (error: Error) => {
+      if (!signal.aborted) logger.debug({ err: error, container: container.id }, 'wait for a container failed; reading its state instead');
+      return new Promise<never>(() => {});
+    },
+  );
+}
+
+/** Reads the container's state until it stops and returns its exit code. Throws after three failed reads in a row, or when the container is gone. */
+async function readStateUntilExit(container: Docker.Container, signal: AbortSignal, whileRunning: () => unknown): Promise<number | null> {
+  let failures = 0;
+  for (;;) {
+    await sleep(STATE_CHECK_INTERVAL_MS, undefined, { signal });
+    let state: Docker.ContainerInspectInfo['State'];
+    try {
+      state = (await container.inspect({ abortSignal: AbortSignal.timeout(STATE_CHECK_INTERVAL_MS * 5) })).State;
+      failures = 0;
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404 || ++failures >= STATE_CHECK_ATTEMPTS) throw error;
+      continue;
+    }
+    if (!state.Running && !state.Restarting) return state.ExitCode;
+    whileRunning();
   }
 }
 
