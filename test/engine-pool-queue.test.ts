@@ -86,3 +86,37 @@ test('cancelled waiter leaves the queue', async () => {
 
   expect(pool.engines[0]!.busy).toBe(0);
 });
+
+test('higher priority waiter is served first', async () => {
+  const pool = new EnginePool([upEngine('a', ['linux/amd64'])], createSilentLogger());
+  const busy = await pool.acquire({ platform: undefined, labels: [] });
+
+  const served: string[] = [];
+  const wait = (name: string, priority: number) =>
+    pool.acquire({ platform: undefined, labels: [] }, { priority }).then((lease) => {
+      served.push(name);
+      lease.release();
+    });
+  const all = Promise.all([wait('low', 1), wait('high', 5), wait('low-later', 1), wait('default', 0)]);
+  await new Promise((resolve) => setImmediate(resolve));
+  busy.release();
+  await all;
+
+  expect(served).toEqual(['high', 'low', 'low-later', 'default']);
+});
+
+test('freed slot goes to equal work preferring it', async () => {
+  const pool = new EnginePool([upEngine('a', ['linux/amd64']), upEngine('b', ['linux/amd64'])], createSilentLogger());
+  const onA = await pool.acquire({ platform: undefined, labels: [] }, { prefer: ['a'] });
+  await pool.acquire({ platform: undefined, labels: [] }, { prefer: ['b'] });
+
+  const served: string[] = [];
+  const earlier = pool.acquire({ platform: undefined, labels: [] }).then((lease) => served.push(`earlier on ${lease.engine.name}`));
+  const child = pool.acquire({ platform: undefined, labels: [] }, { prefer: ['a'] }).then((lease) => served.push(`child on ${lease.engine.name}`));
+  await new Promise((resolve) => setImmediate(resolve));
+  onA.release();
+  await child;
+
+  expect(served).toEqual(['child on a']);
+  void earlier;
+});

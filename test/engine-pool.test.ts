@@ -54,6 +54,25 @@ describe('two engines', () => {
     expect(new Set(images.map((image) => image.engine))).toEqual(new Set(['main', 'second']));
   });
 
+  test('chain stays on its first engine', async () => {
+    const files: Record<string, string> = {
+      'docker/Dockerfile.ch_base': `FROM ${BUSYBOX_IMAGE}\nRUN sleep 1\n`,
+      'docker/Dockerfile.ch_mid': 'FROM ch_base\nRUN sleep 1\n',
+      'docker/Dockerfile.ch_leaf': 'FROM ch_mid\nRUN sleep 1\n',
+    };
+    for (const name of ['ch_side_a', 'ch_side_b', 'ch_side_c']) files[`docker/Dockerfile.${name}`] = `FROM ${BUSYBOX_IMAGE}\nRUN sleep 1\n`;
+    const workspace = createWorkspace(`source: { repo: ${createGitRepo(files)} }\nbuild: { pull: false }\n${enginesConfig()}\n`);
+
+    const result = await runCli(['rebuild', '--json'], { cwd: workspace });
+    const images = (JSON.parse(result.stdout) as { images: JsonImage[] }).images;
+    const engineOf = (name: string) => images.find((image) => image.name === name)?.engine;
+
+    expect(result.code).toBe(0);
+    expect(engineOf('ch_mid')).toBe(engineOf('ch_base'));
+    expect(engineOf('ch_leaf')).toBe(engineOf('ch_base'));
+    for (const image of images) expect(readFileSync(image.log, 'utf8')).not.toContain('copying parent');
+  });
+
   test('arm64 image goes only to the arm64 engine', async () => {
     const repo = createGitRepo({
       'docker/Dockerfile.pl_arm': 'FROM scratch\nCOPY Dockerfile.pl_arm /marker\n',

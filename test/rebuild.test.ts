@@ -187,6 +187,26 @@ test('parent found through a build argument and the staging name', async () => {
   expect(summary.images.map((image) => image.name)).toEqual(['ba_base', 'ba_child']);
 });
 
+test('next build overlaps the previous push', async () => {
+  const payload = 'RUN head -c 3000000 /dev/urandom > /payload\n';
+  const repo = createGitRepo({
+    'docker/Dockerfile.ov_first': `FROM ${BUSYBOX_IMAGE}\n${payload}`,
+    'docker/Dockerfile.ov_second': `FROM ${BUSYBOX_IMAGE}\n${payload}`,
+  });
+  const workspace = createWorkspace(`source: { repo: ${repo} }\nbuild: { pull: false }\nregistry: { staging: ${registry.host}/ov }\n`);
+
+  const result = await runCli(['rebuild', '--json'], { cwd: workspace });
+  const summary = JSON.parse(result.stdout) as JsonSummary;
+  const [first, second] = ['ov_first', 'ov_second']
+    .map((name) => readFileSync(imageNamed(summary, name).log!, 'utf8').trim().split('\n'))
+    .sort((a, b) => a[0]!.localeCompare(b[0]!));
+  const timeOf = (line: string) => Date.parse(line.slice(0, line.indexOf(' ')));
+
+  expect(result.code).toBe(0);
+  // One slot: the second image starts building while the first is still pushing.
+  expect(timeOf(second![0]!)).toBeLessThan(timeOf(first!.at(-1)!));
+});
+
 test('unreachable registry fails the image and names the registry', async () => {
   const port = await findFreePort();
   const repo = createGitRepo({ 'docker/Dockerfile.ur_one': `FROM ${BUSYBOX_IMAGE}\nRUN true\n` });

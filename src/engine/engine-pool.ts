@@ -45,14 +45,16 @@ interface Waiter {
   requirements: EngineRequirements;
   prefer: string[];
   exclude: string[];
+  priority: number;
   resolve: (lease: EngineLease) => void;
   reject: (error: unknown) => void;
 }
 
 /**
  * Hands out engine slots. Work waits while every suitable engine is busy,
- * is served in arrival order, goes to a preferred engine when one of those is
- * free, and never lands on an engine that lacks its platform or labels.
+ * is served by priority and then in arrival order, goes to a preferred engine
+ * when one of those is free (ahead of equal work that prefers none), and
+ * never lands on an engine that lacks its platform or labels.
  */
 export class EnginePool {
   readonly engines: PoolEngine[];
@@ -104,10 +106,10 @@ export class EnginePool {
     return this.engines.filter((engine) => engine.state === 'up');
   }
 
-  /** Waits for a slot on an engine that meets `requirements`. */
+  /** Waits for a slot on an engine that meets `requirements`. A waiter with a higher `priority` (default 0) is served first. */
   async acquire(
     requirements: EngineRequirements,
-    options: { prefer?: string[]; exclude?: string[]; signal?: AbortSignal } = {},
+    options: { prefer?: string[]; exclude?: string[]; signal?: AbortSignal; priority?: number } = {},
   ): Promise<EngineLease> {
     const exclude = options.exclude ?? [];
     const suitable = this.engines.filter((engine) => !exclude.includes(engine.name) && this.fits(engine, requirements));
@@ -123,14 +125,16 @@ export class EnginePool {
 
     options.signal?.throwIfAborted();
     return new Promise<EngineLease>((resolve, reject) => {
-      const waiter: Waiter = { requirements, prefer: options.prefer ?? [], exclude, resolve, reject };
+      const waiter: Waiter = { requirements, prefer: options.prefer ?? [], exclude, priority: options.priority ?? 0, resolve, reject };
       options.signal?.addEventListener('abort', () => {
         const index = this.waiters.indexOf(waiter);
         if (index === -1) return;
         this.waiters.splice(index, 1);
         reject(options.signal!.reason);
       }, { once: true });
-      this.waiters.push(waiter);
+      // Behind every waiter of the same or a higher priority, so equal work keeps its arrival order.
+      const before = this.waiters.findIndex((queued) => queued.priority < waiter.priority);
+      this.waiters.splice(before === -1 ? this.waiters.length : before, 0, waiter);
       this.grant();
     });
   }
@@ -144,32 +148,47 @@ export class EnginePool {
     this.failHopelessWaiters();
   }
 
+  /**
+   * Hands free slots to waiters, one priority at a time from the highest.
+   * Within a priority, waiters first get the free engines they prefer, then any
+   * free engine in arrival order, the least busy first.
+   */
   private grant(): void {
-    for (const waiter of [...this.waiters]) {
-      const free = this.engines.filter(
-        (engine) =>
-          engine.state !== 'down' &&
-          engine.busy < engine.slots &&
-          !waiter.exclude.includes(engine.name) &&
-          this.fits(engine, waiter.requirements),
-      );
-      if (free.length === 0) continue;
-
-      const preferred = free.find((engine) => waiter.prefer.includes(engine.name));
-      const engine = preferred ?? free.sort((a, b) => a.busy / a.slots - b.busy / b.slots)[0]!;
-      engine.busy++;
-      this.waiters.splice(this.waiters.indexOf(waiter), 1);
-      let released = false;
-      waiter.resolve({
-        engine,
-        release: () => {
-          if (released) return;
-          released = true;
-          engine.busy--;
-          this.grant();
-        },
-      });
+    const priorities = [...new Set(this.waiters.map((waiter) => waiter.priority))];
+    for (const priority of priorities) {
+      const group = this.waiters.filter((waiter) => waiter.priority === priority);
+      for (const preferredOnly of [true, false]) {
+        for (const waiter of group) {
+          if (!this.waiters.includes(waiter)) continue;
+          const free = this.engines.filter(
+            (engine) =>
+              engine.state !== 'down' &&
+              engine.busy < engine.slots &&
+              !waiter.exclude.includes(engine.name) &&
+              this.fits(engine, waiter.requirements),
+          );
+          const preferred = free.find((engine) => waiter.prefer.includes(engine.name));
+          if (preferredOnly && !preferred) continue;
+          const engine = preferred ?? free.sort((a, b) => a.busy / a.slots - b.busy / b.slots)[0];
+          if (engine) this.lease(waiter, engine);
+        }
+      }
     }
+  }
+
+  private lease(waiter: Waiter, engine: PoolEngine): void {
+    engine.busy++;
+    this.waiters.splice(this.waiters.indexOf(waiter), 1);
+    let released = false;
+    waiter.resolve({
+      engine,
+      release: () => {
+        if (released) return;
+        released = true;
+        engine.busy--;
+        this.grant();
+      },
+    });
   }
 
   /** Rejects waiters whose every suitable engine is now down, instead of letting them wait forever. */

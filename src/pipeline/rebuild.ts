@@ -6,7 +6,7 @@ import { repositoryFor, splitReference } from '../catalog/image-reference.js';
 import type { DrydockEnv } from '../config/env.js';
 import type { Settings } from '../config/load-config.js';
 import { EngineFaultError } from '../engine/engine-fault.js';
-import type { EnginePool, PoolEngine } from '../engine/engine-pool.js';
+import type { EngineLease, EnginePool, PoolEngine } from '../engine/engine-pool.js';
 import { transferImage } from '../engine/transfer-image.js';
 import { ConfigError, describeError, ExternalHostError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -108,6 +108,8 @@ export async function runRebuild(options: RebuildOptions): Promise<RebuildResult
     logger: runLogger,
     clock,
     builtOn: new Map(),
+    parentsOfOthers: new Set(catalog.flatMap((image) => image.parents)),
+    heldSlots: [],
   };
   const results = await buildAll(context);
   // Failures are fingerprinted before the run is marked finished, so a report of the finished run includes them.
@@ -132,11 +134,18 @@ interface ImageContext {
   clock: () => Date;
   /** The engine and image id of each image this run built, for copying parents to their children's engines. */
   builtOn: Map<string, { engine: PoolEngine; imageId: string }>;
+  /** Names of the images that another image of the catalog builds FROM. */
+  parentsOfOthers: Set<string>;
+  /** Slots of parents that succeeded, released only once their children have asked for slots. */
+  heldSlots: EngineLease[];
 }
 
 /**
  * Builds every image as soon as its parents settle. The engine pool bounds
- * how many run at once; images expected to take longest ask for a slot first.
+ * how many run at once. Images on the longest expected chain of builds ask
+ * for a slot first and are served first. A parent's slot is released only after
+ * its children have asked for slots, so a child can build on its parent's
+ * engine without copying the parent.
  */
 async function buildAll(context: ImageContext): Promise<Map<string, ImageResultRecord>> {
   const { catalog, options } = context;
@@ -149,8 +158,8 @@ async function buildAll(context: ImageContext): Promise<Map<string, ImageResultR
   };
   for (const image of catalog) report(emptyResult(context.run.id, image.name, 'pending'));
 
-  const expected = options.store.lastSucceededDurations(catalog.map((image) => image.name));
-  const pending = [...catalog].sort((a, b) => (expected.get(b.name) ?? 0) - (expected.get(a.name) ?? 0));
+  const ranks = criticalPathRanks(catalog, options.store.lastSucceededDurations(catalog.map((image) => image.name)));
+  const pending = [...catalog].sort((a, b) => ranks.get(b.name)! - ranks.get(a.name)!);
   const running = new Map<string, Promise<void>>();
   while (pending.length > 0 || running.size > 0) {
     for (const image of [...pending]) {
@@ -168,12 +177,52 @@ async function buildAll(context: ImageContext): Promise<Map<string, ImageResultR
           error: `skipped because its parent image ${blocked.image} ${blocked.status === 'skipped' ? 'was skipped' : blocked.status}`,
         });
       } else {
-        running.set(image.name, processImage(context, image, report).finally(() => running.delete(image.name)));
+        running.set(image.name, processImage(context, image, ranks.get(image.name)!, report).finally(() => running.delete(image.name)));
       }
     }
+    await releaseHeldSlots(context);
     if (running.size > 0) await Promise.race(running.values());
   }
+  await releaseHeldSlots(context);
   return results;
+}
+
+/**
+ * Releases the slots that parents kept. The children started just before
+ * request their slots a few promise steps later, so the release waits for the
+ * next turn of the event loop, and the pool then serves the children first.
+ */
+async function releaseHeldSlots(context: ImageContext): Promise<void> {
+  if (context.heldSlots.length === 0) return;
+  await new Promise((resolve) => setImmediate(resolve));
+  for (const lease of context.heldSlots.splice(0)) lease.release();
+}
+
+/**
+ * Ranks each image by the expected time from its start to the end of its
+ * longest chain of descendants, so work on the critical path starts first.
+ * An image without a successful build on record counts as the mean of those
+ * with one (1 ms when none has).
+ */
+export function criticalPathRanks(catalog: CatalogImage[], expected: Map<string, number>): Map<string, number> {
+  const known = [...expected.values()];
+  const fallback = known.length > 0 ? known.reduce((sum, value) => sum + value, 0) / known.length : 1;
+  const children = new Map<string, string[]>();
+  for (const image of catalog) {
+    for (const parent of image.parents) children.set(parent, [...(children.get(parent) ?? []), image.name]);
+  }
+
+  const ranks = new Map<string, number>();
+  const rankOf = (name: string): number => {
+    const ranked = ranks.get(name);
+    if (ranked !== undefined) return ranked;
+    const longestAfter = Math.max(0, ...(children.get(name) ?? []).map(rankOf));
+    const rank = (expected.get(name) ?? fallback) + longestAfter;
+    ranks.set(name, rank);
+    return rank;
+  };
+  for (const image of catalog) rankOf(image.name);
+  return ranks;
 }
 
 /**
@@ -181,7 +230,7 @@ async function buildAll(context: ImageContext): Promise<Map<string, ImageResultR
  * over, build, tag and push. When the engine itself fails, the engine is
  * marked down and the image is tried once more on another suitable engine.
  */
-async function processImage(context: ImageContext, image: CatalogImage, report: (result: ImageResultRecord) => void): Promise<void> {
+async function processImage(context: ImageContext, image: CatalogImage, priority: number, report: (result: ImageResultRecord) => void): Promise<void> {
   const { options, run, source } = context;
   const logger = context.logger.child({ image: image.name });
   // Reset when the first engine slot is granted, so the duration leaves out the wait for a slot.
@@ -208,6 +257,7 @@ async function processImage(context: ImageContext, image: CatalogImage, report: 
         prefer: image.parents.map((parent) => context.builtOn.get(parent)?.engine.name).filter((name): name is string => name !== undefined),
         exclude: failedEngines,
         signal: options.signal,
+        priority,
       });
       if (attempt === 1) {
         started = context.clock();
@@ -217,8 +267,22 @@ async function processImage(context: ImageContext, image: CatalogImage, report: 
       report({ ...result });
       await log.note(`run ${run.id}: building ${image.name} from ${source.hash} (${source.subject}) on engine ${lease.engine.name}`);
       logger.info({ engine: lease.engine.name, dockerfile: path.relative(source.dir, image.dockerfile) }, 'building image');
+      let holding = true;
+      const release = () => {
+        if (!holding) return;
+        holding = false;
+        lease.release();
+      };
       try {
-        finish(await buildOnEngine(context, image, lease.engine, result.tags, log, logger));
+        const built = await buildOnEngine(context, image, lease.engine, result.tags, log, logger);
+        // The push needs no build slot, so the engine builds the next image while this one uploads.
+        // A parent keeps its slot instead, so that its child can build on it next.
+        if (!context.parentsOfOthers.has(image.name)) release();
+        finish(built.push ? await pushFromEngine(context, lease.engine, result.tags, built.fields, log, logger) : built.fields);
+        if (holding && result.status === 'succeeded') {
+          holding = false;
+          context.heldSlots.push(lease);
+        }
         return;
       } catch (error) {
         if (!(error instanceof EngineFaultError) || attempt >= MAX_ENGINE_ATTEMPTS) throw error;
@@ -229,7 +293,7 @@ async function processImage(context: ImageContext, image: CatalogImage, report: 
         await log.note(note);
         logger.warn({ engine: lease.engine.name, error: error.message }, 'engine failed; retrying the image on another engine');
       } finally {
-        lease.release();
+        release();
       }
     }
   } catch (error) {
@@ -246,7 +310,10 @@ async function processImage(context: ImageContext, image: CatalogImage, report: 
   }
 }
 
-/** Runs one attempt of an image on one engine and returns the fields of its result. */
+/**
+ * Runs one build attempt of an image on one engine. Returns the fields of its
+ * result, and whether the image still has to be pushed.
+ */
 async function buildOnEngine(
   context: ImageContext,
   image: CatalogImage,
@@ -254,14 +321,21 @@ async function buildOnEngine(
   tags: string[],
   log: LogFile,
   logger: Logger,
-): Promise<Partial<ImageResultRecord>> {
+): Promise<{ fields: Partial<ImageResultRecord>; push: boolean }> {
   const { options, run, source } = context;
   const { settings, signal } = options;
   const docker = engine.docker;
 
   const pulled = await pullBaseImages(docker, image.baseImages, { pull: settings.build.pull, env: options.env, log, signal });
   if (pulled.error) {
-    return { status: signal.aborted ? 'cancelled' : 'failed', cause: 'build', error: pulled.error, failedStep: pulled.failedStep ?? null, baseImages: pulled.digests };
+    const fields: Partial<ImageResultRecord> = {
+      status: signal.aborted ? 'cancelled' : 'failed',
+      cause: 'build',
+      error: pulled.error,
+      failedStep: pulled.failedStep ?? null,
+      baseImages: pulled.digests,
+    };
+    return { fields, push: false };
   }
   await bringParents(context, image, engine, log);
 
@@ -283,13 +357,14 @@ async function buildOnEngine(
   });
   if (!built.ok) {
     logger.warn({ failedStep: built.failedStep, error: built.error }, 'image build failed');
-    return {
+    const fields: Partial<ImageResultRecord> = {
       status: built.reason === 'cancelled' ? 'cancelled' : 'failed',
       cause: built.reason === 'failed' ? 'build' : built.reason,
       error: built.error,
       failedStep: built.failedStep ?? null,
       baseImages: pulled.digests,
     };
+    return { fields, push: false };
   }
   context.builtOn.set(image.name, { engine, imageId: built.imageId });
   logger.info({ imageId: built.imageId, sizeBytes: built.sizeBytes, engine: engine.name }, 'image built');
@@ -298,9 +373,23 @@ async function buildOnEngine(
   const staging = settings.registry.staging;
   if (!options.push || staging === undefined) {
     await log.note(staging === undefined ? 'not pushed: no staging registry is configured' : 'not pushed: --no-push');
-    return { ...builtFields, status: 'succeeded' };
+    return { fields: { ...builtFields, status: 'succeeded' }, push: false };
   }
+  return { fields: builtFields, push: true };
+}
 
+/** Pushes a built image's tags from `engine` and returns the fields of its result. */
+async function pushFromEngine(
+  context: ImageContext,
+  engine: PoolEngine,
+  tags: string[],
+  builtFields: Partial<ImageResultRecord>,
+  log: LogFile,
+  logger: Logger,
+): Promise<Partial<ImageResultRecord>> {
+  const { options } = context;
+  const { settings, signal } = options;
+  const docker = engine.docker;
   const registryHost = registryHostOf(tags[0]!);
   const pushed = await pushImage(docker, {
     references: tags,
