@@ -199,13 +199,23 @@ async function readStateUntilExit(container: Docker.Container, signal: AbortSign
   }
 }
 
+/** Removal attempts before a container is left behind, because a cut connection fails one call, not the engine. */
+const REMOVE_ATTEMPTS = 3;
+
 async function removeContainer(container: Docker.Container, logger: Logger): Promise<void> {
-  try {
-    await container.remove({ force: true, v: true });
-  } catch (error) {
-    const statusCode = (error as { statusCode?: number }).statusCode;
-    if (statusCode === 404) return;
-    logger.error({ err: error, container: container.id }, 'failed to remove a test container');
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await container.remove({ force: true, v: true });
+      return;
+    } catch (error) {
+      const statusCode = (error as { statusCode?: number }).statusCode;
+      if (statusCode === 404) return;
+      if (attempt >= REMOVE_ATTEMPTS) {
+        logger.error({ err: error, container: container.id }, 'failed to remove a test container');
+        return;
+      }
+      await sleep(STATE_CHECK_INTERVAL_MS / 2);
+    }
   }
 }
 
