@@ -62,7 +62,6 @@ export function buildDashboardMatrix(queries: DashboardQueries, days: number, no
   const dates = listDates(days, now);
   const since = `${dates[0]}T00:00:00.000Z`;
   const builds = queries.listBuildOutcomes({ since });
-  // NOTE: this scans every successful build before the window, so short windows over long histories pay for it.
   const lastIdentity = queries.listLastBuiltIdentities(since);
 
   const columns = new Map<string, DashboardColumn>(

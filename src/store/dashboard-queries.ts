@@ -54,6 +54,31 @@ export interface BuildOutcomeFilter {
 }
 
 /**
+ * Distinct image names in order, found with one seek of the (image, run_id)
+ * index per name. `SELECT DISTINCT` would read every build of every image.
+ */
+const IMAGE_NAMES_CTE = `
+  WITH RECURSIVE names (image) AS (
+    SELECT MIN(image) FROM image_results
+    UNION ALL
+    SELECT (SELECT MIN(image) FROM image_results WHERE image > names.image) FROM names WHERE names.image IS NOT NULL)`;
+
+const IMAGE_NAMES_SQL = `${IMAGE_NAMES_CTE} SELECT image FROM names WHERE image IS NOT NULL`;
+
+/**
+ * Each image with the identity of its newest successful build before
+ * `@before`, or null. The WHERE clause repeats the condition of the partial
+ * index image_results_last_built, so each image costs one seek of that index.
+ */
+export const LAST_BUILT_IDENTITIES_SQL = `${IMAGE_NAMES_CTE}
+  SELECT names.image, (
+    SELECT COALESCE(i.image_id, i.digest) FROM image_results i
+    WHERE i.image = names.image AND i.status = 'succeeded' AND COALESCE(i.image_id, i.digest) IS NOT NULL
+      AND i.run_started_at < @before
+    ORDER BY i.run_started_at DESC, i.run_id DESC LIMIT 1) AS identity
+  FROM names WHERE names.image IS NOT NULL`;
+
+/**
  * Read-only queries of the dashboard over the rebuild and validate tables.
  * Writers stay in `Store` and `ValidateStore`; this class never changes a row.
  */
@@ -108,25 +133,21 @@ export class DashboardQueries {
 
   /**
    * The identity (image id, else pushed digest) of each image's newest
-   * successful build that started before `before`, by image name.
+   * successful build that started before `before`, by image name. Builds
+   * are ordered by their run's start, then run id.
    */
   listLastBuiltIdentities(before: string): Map<string, string> {
-    const rows = this.db
-      .prepare(
-        `SELECT image, identity FROM (
-           SELECT i.image, COALESCE(i.image_id, i.digest) AS identity,
-             ROW_NUMBER() OVER (PARTITION BY i.image ORDER BY r.started_at DESC, r.id DESC) AS position
-           FROM image_results i JOIN runs r ON r.id = i.run_id
-           WHERE r.started_at < ? AND i.status = 'succeeded' AND COALESCE(i.image_id, i.digest) IS NOT NULL)
-         WHERE position = 1`,
-      )
-      .all(before) as Row[];
-    return new Map(rows.map((row) => [row.image as string, row.identity as string]));
+    const rows = this.db.prepare(LAST_BUILT_IDENTITIES_SQL).all({ before }) as Row[];
+    const identities = new Map<string, string>();
+    for (const row of rows) {
+      if (row.identity !== null) identities.set(row.image as string, row.identity as string);
+    }
+    return identities;
   }
 
   /** Image names that have at least one build, sorted. */
   listImageNames(): string[] {
-    const rows = this.db.prepare('SELECT DISTINCT image FROM image_results ORDER BY image').all() as Row[];
+    const rows = this.db.prepare(IMAGE_NAMES_SQL).all() as Row[];
     return rows.map((row) => row.image as string);
   }
 

@@ -246,4 +246,23 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX audit_log_at ON audit_log (at);
   `,
+  // Each image's last successful build before a date takes one index seek. Builds are
+  // ordered by their run's start, which lives in runs, so image_results keeps a copy of
+  // it that the two triggers keep equal to runs.started_at.
+  `
+  ALTER TABLE image_results ADD COLUMN run_started_at TEXT;
+  UPDATE image_results SET run_started_at = (SELECT started_at FROM runs WHERE runs.id = image_results.run_id);
+  CREATE INDEX image_results_last_built ON image_results (image, run_started_at, run_id)
+    WHERE status = 'succeeded' AND COALESCE(image_id, digest) IS NOT NULL;
+
+  CREATE TRIGGER image_results_copy_run_start AFTER INSERT ON image_results
+  BEGIN
+    UPDATE image_results SET run_started_at = (SELECT started_at FROM runs WHERE id = new.run_id) WHERE rowid = new.rowid;
+  END;
+  CREATE TRIGGER runs_copy_started_at AFTER UPDATE OF started_at ON runs
+    WHEN new.started_at IS NOT old.started_at
+  BEGIN
+    UPDATE image_results SET run_started_at = new.started_at WHERE run_id = new.id;
+  END;
+  `,
 ];
