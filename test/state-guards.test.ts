@@ -154,3 +154,36 @@ test('retention compresses, deletes and prunes', async () => {
   expect(execFileSync('docker', ['image', 'inspect', '-f', '{{.Id}}', 'rt-foreign:1'], { encoding: 'utf8' })).toMatch(/^sha256:/);
   removeImages(['rt-kept:latest', 'rt-foreign:1']);
 });
+
+test('image prune runs at most hourly', async () => {
+  const stateDir = mkdtempSync(path.join(tmpdir(), 'drydock-state-'));
+  const configFile = path.join(stateDir, 'drydock.yml');
+  writeFileSync(configFile, 'retention: { pruneImagesAfterDays: 0 }\n');
+  const settings = loadSettings({ config: configFile, stateDir }, readEnv({}));
+  const store = Store.open(path.join(stateDir, 'drydock.db'));
+  const pool = EnginePool.fromConfig(undefined, readEnv(), createSilentLogger());
+  await pool.checkAll();
+  const buildOld = () => execFileSync('sh', ['-c', `printf 'FROM ${BUSYBOX_IMAGE}\\nLABEL drydock.run-id=hourly drydock.image=rh\\n' | DOCKER_BUILDKIT=0 docker build -q -t rh-old:1 -`]);
+  const exists = () => {
+    try {
+      execFileSync('docker', ['image', 'inspect', 'rh-old:1'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const first = new Date(Date.now() + 60_000);
+
+  const firstReport = await applyRetention(settings, store, pool, createSilentLogger(), first);
+  buildOld();
+  const soonReport = await applyRetention(settings, store, pool, createSilentLogger(), new Date(first.getTime() + 30 * 60_000));
+  const keptSoon = exists();
+  const laterReport = await applyRetention(settings, store, pool, createSilentLogger(), new Date(first.getTime() + 61 * 60_000));
+  store.close();
+
+  expect(firstReport.prunedImages).toBe(true);
+  expect(soonReport.prunedImages).toBe(false);
+  expect(keptSoon).toBe(true);
+  expect(laterReport.prunedImages).toBe(true);
+  expect(exists()).toBe(false);
+});
