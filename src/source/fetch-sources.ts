@@ -50,7 +50,8 @@ export async function fetchSources(
     await git.remote(['set-url', 'origin', repo]);
     logger.info({ repo, ref: ref ?? '(default branch)' }, 'fetching sources');
     await git.fetch(['--prune', '--tags', '--force', 'origin']);
-    await git.remote(['set-head', 'origin', '--auto']);
+    // Only the default branch is read through origin/HEAD, and updating it asks the remote again.
+    if (ref === undefined) await git.remote(['set-head', 'origin', '--auto']);
 
     const commit = await resolveCommit(git, ref, repo);
     await git.reset(['--hard', commit]);
@@ -77,10 +78,9 @@ async function resolveCommit(git: SimpleGit, ref: string | undefined, repo: stri
 }
 
 async function describeHead(git: SimpleGit, dir: string, repo: string): Promise<SourceCommit> {
-  const format = ['%H', '%s', '%an <%ae>', '%cI'].join(FIELD_SEPARATOR);
+  const format = ['%H', '%h', '%s', '%an <%ae>', '%cI'].join(FIELD_SEPARATOR);
   const line = await git.raw(['log', '-1', `--format=${format}`, 'HEAD']);
-  const [hash = '', subject = '', author = '', committedAt = ''] = line.trim().split(FIELD_SEPARATOR);
-  const shortHash = (await git.raw(['rev-parse', '--short', 'HEAD'])).trim();
+  const [hash = '', shortHash = '', subject = '', author = '', committedAt = ''] = line.trim().split(FIELD_SEPARATOR);
   return { hash, shortHash, subject, author, committedAt, dir, repo };
 }
 
