@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -124,6 +125,25 @@ describe('rebuild of a three-image set', () => {
     expect(log).toContain('about to fail');
     expect(log).not.toContain('never reached\n');
     expect(await registry.listTags('rb/rb_broken')).toEqual([]);
+  });
+
+  test('removes the step images of the failed build', () => {
+    const log = readFileSync(imageNamed(summary, 'rb_broken').log!, 'utf8');
+    const stepImages = [...log.matchAll(/Z  ---> ([0-9a-f]{12})$/gm)].map((match) => match[1]!);
+    const exists = (reference: string) => {
+      try {
+        execFileSync('docker', ['image', 'inspect', reference], { stdio: 'ignore' });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+
+    // The first line names the base image (FROM), and the last names the image of the step before the failure.
+    expect(stepImages.length).toBe(2);
+    expect(exists(stepImages[1]!)).toBe(false);
+    expect(exists(BUSYBOX_IMAGE)).toBe(true);
+    expect(log).toContain('removed the untagged images of the steps that succeeded');
   });
 
   test('prefixes every log line with a UTC timestamp', () => {

@@ -38,6 +38,7 @@ export async function buildImage(docker: Docker, request: BuildRequest): Promise
   let currentStep: string | undefined;
   let imageId: string | undefined;
   let error: string | undefined;
+  let lastStepImage: string | undefined;
 
   try {
     const response = await docker.buildImage(context.stream, {
@@ -62,6 +63,7 @@ export async function buildImage(docker: Docker, request: BuildRequest): Promise
       if (typeof message.stream === 'string') {
         const step = /^Step \d+\/\d+ : .*/m.exec(message.stream)?.[0];
         if (step) currentStep = log.redact(step.trim());
+        for (const line of message.stream.matchAll(STEP_IMAGE_LINES)) lastStepImage = line[1];
         await log.write(message.stream);
       } else if (typeof message.status === 'string') {
         await log.write(`${message.id ? `${message.id}: ` : ''}${message.status}${message.progress ? ` ${message.progress}` : ''}\n`);
@@ -77,16 +79,19 @@ export async function buildImage(docker: Docker, request: BuildRequest): Promise
     if (timeout.aborted) {
       const minutes = request.timeoutMs / 60_000;
       await log.note(`build timed out after ${minutes} minutes; the engine stops it`);
+      await removeStepImages(docker, lastStepImage, log);
       return { ok: false, reason: 'timeout', error: `build timed out after ${minutes} minutes`, failedStep: currentStep };
     }
     if (request.signal.aborted) {
       await log.note('build cancelled');
+      await removeStepImages(docker, lastStepImage, log);
       return { ok: false, reason: 'cancelled', error: 'build cancelled', failedStep: currentStep };
     }
     throw new EngineFaultError(`connection to the engine failed during the build: ${(caught as Error).message}`, { cause: caught });
   }
 
   if (error !== undefined) {
+    await removeStepImages(docker, lastStepImage, log);
     return { ok: false, reason: 'failed', error, failedStep: currentStep };
   }
   if (imageId === undefined) {
@@ -95,6 +100,31 @@ export async function buildImage(docker: Docker, request: BuildRequest): Promise
 
   const inspected = await docker.getImage(imageId).inspect();
   return { ok: true, imageId, sizeBytes: inspected.Size };
+}
+
+/** The classic builder's lines naming the image a step produced, such as ` ---> 3c8a2f0a9d1b`. */
+const STEP_IMAGE_LINES = /^ ---> ([0-9a-f]{12,64})\s*$/gm;
+
+/**
+ * Removes the images of the steps that succeeded before a build failed.
+ * Nothing refers to them, so each failed night would otherwise leave its
+ * layers behind. Only an untagged image is removed: the last step image can
+ * be the base image itself, when the build failed right after FROM. The
+ * engine then removes the untagged parents that nothing else uses, and keeps
+ * a cached step that another image builds on.
+ */
+async function removeStepImages(docker: Docker, stepImage: string | undefined, log: LogFile): Promise<void> {
+  if (stepImage === undefined) return;
+  try {
+    const image = docker.getImage(stepImage);
+    const { RepoTags: tags } = await image.inspect();
+    if ((tags ?? []).length > 0) return;
+    await image.remove();
+    await log.note(`removed the untagged images of the steps that succeeded (${stepImage})`);
+  } catch (error) {
+    // Another image builds on it (409) or it is gone already (404), so it stays or never mattered.
+    await log.note(`kept the images of the steps that succeeded (${stepImage}): ${(error as Error).message}`);
+  }
 }
 
 /**
