@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runCli } from './helpers/cli.js';
 import { createGitRepo } from './helpers/git-repo.js';
 import { BUSYBOX_IMAGE } from './helpers/images.js';
+import { startRegistry } from './helpers/registry.js';
 import { startSecondEngine, type TestEngine } from './helpers/second-engine.js';
 
 interface JsonImage {
@@ -206,6 +207,45 @@ async function startSocketProxy(target: string): Promise<{ path: string; close()
     },
   };
 }
+
+test('engine lost mid-validation moves the tests', async () => {
+  const victim = await startSecondEngine([BUSYBOX_IMAGE]);
+  const proxy = await startSocketProxy(victim.host.replace('unix://', ''));
+  const registry = await startRegistry();
+  try {
+    const repo = createGitRepo({ 'docker/Dockerfile.vf_one': `FROM ${BUSYBOX_IMAGE}\nRUN echo ok > /marker\n` });
+    const workspace = createWorkspace(
+      [
+        `source: { repo: ${repo} }`,
+        'build: { pull: false }',
+        `registry: { staging: ${registry.host}/vf }`,
+        'validate: { network: none, tests: { vf_one: ["echo vf-marker && sleep 8 && grep ok /marker"] } }',
+        // The victim is listed first, so the build and, by preference, the tests go there.
+        'engines:',
+        `  - { name: victim, host: "unix://${proxy.path}", slots: 1 }`,
+        '  - { name: main, host: "unix:///var/run/docker.sock", slots: 1 }',
+        '',
+      ].join('\n'),
+    );
+
+    const running = runCli(['nightly', '--json'], { cwd: workspace });
+    await expect.poll(() => victim.docker(['ps', '--no-trunc', '--format', '{{.Command}}']).includes('vf-marker'), { timeout: 60_000, interval: 200 }).toBe(true);
+    await proxy.close();
+    const result = await running;
+    const summary = JSON.parse(result.stdout) as { validate: { id: string }; images: { build: JsonImage; validate: { status: string } | null }[] };
+    const image = summary.images[0]!;
+    const log = readFileSync(path.join(workspace, '.drydock', 'logs', summary.validate.id, 'vf_one.validate.log'), 'utf8');
+
+    expect(result.code).toBe(0);
+    expect(image.build.engine).toBe('victim');
+    expect(image.validate?.status).toBe('passed');
+    expect(log).toMatch(/\[drydock\] engine victim failed \(.+\); validated again on another engine/);
+  } finally {
+    await proxy.close();
+    await registry.stop();
+    await victim.stop();
+  }
+});
 
 test('validation runs on the engine with the image labels', async () => {
   const repo = createGitRepo({ 'docker/Dockerfile.vp_gpu': `FROM ${BUSYBOX_IMAGE}\nRUN echo gpu > /marker\n` });

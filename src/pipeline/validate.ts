@@ -2,8 +2,8 @@ import { rmdirSync } from 'node:fs';
 import path from 'node:path';
 import type { DrydockEnv } from '../config/env.js';
 import type { Settings } from '../config/load-config.js';
-import type { Engine } from '../engine/connect-engine.js';
-import { EnginePool, type EngineRequirements } from '../engine/engine-pool.js';
+import { pingEngine, type Engine } from '../engine/connect-engine.js';
+import { EnginePool, type EngineRequirements, type PoolEngine } from '../engine/engine-pool.js';
 import { ConfigError, describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { InventoryStore } from '../store/inventory-store.js';
@@ -289,36 +289,64 @@ function removeEmptyFolder(dir: string, logger: Logger): void {
   }
 }
 
+/** An image whose engine is lost mid-validation is validated once more on another engine, then reported. */
+const MAX_ENGINE_ATTEMPTS = 2;
+
 /**
  * Validates one image on an engine slot that meets its platform and labels,
  * preferring the engine that built it: an image that was never pushed
- * exists only there.
+ * exists only there. When a validation ends in an engine error and the
+ * engine no longer responds, the engine is marked down and the image is
+ * validated once more on another suitable engine. That engine pulls it from
+ * the staging registry, so an image that was never pushed cannot move.
  */
 async function validateOnEngine(
   pool: EnginePool,
   context: Omit<Parameters<typeof validateImage>[0], 'docker'> & { requirements: EngineRequirements },
   build: ImageResultRecord,
 ): Promise<ImageValidation> {
-  let lease;
-  try {
-    lease = await pool.acquire(context.requirements, { prefer: build.engine ? [build.engine] : [], signal: context.signal });
-  } catch (error) {
-    const record: ValidateImageRecord = {
-      ...pendingRecord(context.run.id, build),
-      status: context.signal.aborted ? 'cancelled' : 'error',
-      cause: context.signal.aborted ? 'cancelled' : 'engine',
-      error: describeError(error),
-    };
-    context.onRecord(record);
-    return { record, commands: [], inventory: null };
+  const failedEngines: string[] = [];
+  const notes: string[] = [];
+  for (let attempt = 1; ; attempt++) {
+    let lease;
+    try {
+      lease = await pool.acquire(context.requirements, { prefer: build.engine ? [build.engine] : [], exclude: failedEngines, signal: context.signal });
+    } catch (error) {
+      const record: ValidateImageRecord = {
+        ...pendingRecord(context.run.id, build),
+        status: context.signal.aborted ? 'cancelled' : 'error',
+        cause: context.signal.aborted ? 'cancelled' : 'engine',
+        error: [...notes, describeError(error)].join('; '),
+      };
+      context.onRecord(record);
+      return { record, commands: [], inventory: null };
+    }
+
+    try {
+      context.logger.info({ image: build.image, engine: lease.engine.name }, 'validating image');
+      const validation = await validateImage({ ...context, docker: lease.engine.docker, notes }, build);
+      if (validation.record.cause !== 'engine' || attempt >= MAX_ENGINE_ATTEMPTS || context.signal.aborted) return validation;
+
+      const lost = await lostEngineReason(lease.engine);
+      if (lost === undefined) return validation;
+      pool.markDown(lease.engine, lost);
+      failedEngines.push(lease.engine.name);
+      notes.push(`engine ${lease.engine.name} failed (${lost}); validated again on another engine`);
+      context.logger.warn({ image: build.image, engine: lease.engine.name, reason: lost }, 'engine failed; validating the image on another engine');
+    } finally {
+      lease.release();
+    }
   }
+}
+
+/** Pings an engine that reported an error, and returns why it is lost, or undefined when it still responds. */
+async function lostEngineReason(engine: PoolEngine): Promise<string | undefined> {
   try {
-    context.logger.info({ image: build.image, engine: lease.engine.name }, 'validating image');
-    // An engine lost mid-validation ends the image as an engine error (see
-    // runContainer); unlike builds, it is not retried on another engine.
-    return await validateImage({ ...context, docker: lease.engine.docker }, build);
-  } finally {
-    lease.release();
+    await pingEngine({ docker: engine.docker, host: engine.host });
+    return undefined;
+  } catch (error) {
+    const cause = (error as Error).cause;
+    return cause instanceof Error ? cause.message : describeError(error);
   }
 }
 

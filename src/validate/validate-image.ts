@@ -42,6 +42,8 @@ export interface ValidateImageContext {
   onRecord: (record: ValidateImageRecord) => void;
   onCommand: (command: CommandResultRecord) => void;
   onInventory: (inventory: InventoryRecord) => void;
+  /** Lines for the top of the log, such as why an earlier attempt on another engine stopped. */
+  notes?: string[];
 }
 
 /**
@@ -80,6 +82,7 @@ export async function validateImage(context: ValidateImageContext, build: ImageR
   };
 
   try {
+    for (const note of context.notes ?? []) await log.note(note);
     await log.note(`run ${run.id}: validating ${build.image} built by run ${build.runId} from ${context.commit}`);
     const staging = await resolveStagingImage(context.docker, build, { env: context.env, log, signal });
     if (!staging.ok) {
