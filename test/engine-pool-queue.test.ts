@@ -87,13 +87,14 @@ test('cancelled waiter leaves the queue', async () => {
   expect(pool.engines[0]!.busy).toBe(0);
 });
 
-test('higher priority waiter is served first', async () => {
+test('higher priority in a job is served first', async () => {
   const pool = new EnginePool([upEngine('a', ['linux/amd64'])], createSilentLogger());
   const busy = await pool.acquire({ platform: undefined, labels: [] });
+  const job = pool.newJob();
 
   const served: string[] = [];
   const wait = (name: string, priority: number) =>
-    pool.acquire({ platform: undefined, labels: [] }, { priority }).then((lease) => {
+    pool.acquire({ platform: undefined, labels: [] }, { job, priority }).then((lease) => {
       served.push(name);
       lease.release();
     });
@@ -111,12 +112,35 @@ test('freed slot goes to equal work preferring it', async () => {
   await pool.acquire({ platform: undefined, labels: [] }, { prefer: ['b'] });
 
   const served: string[] = [];
-  const earlier = pool.acquire({ platform: undefined, labels: [] }).then((lease) => served.push(`earlier on ${lease.engine.name}`));
-  const child = pool.acquire({ platform: undefined, labels: [] }, { prefer: ['a'] }).then((lease) => served.push(`child on ${lease.engine.name}`));
+  const job = pool.newJob();
+  const earlier = pool.acquire({ platform: undefined, labels: [] }, { job }).then((lease) => served.push(`earlier on ${lease.engine.name}`));
+  const child = pool.acquire({ platform: undefined, labels: [] }, { job, prefer: ['a'] }).then((lease) => served.push(`child on ${lease.engine.name}`));
   await new Promise((resolve) => setImmediate(resolve));
   onA.release();
   await child;
 
   expect(served).toEqual(['child on a']);
   void earlier;
+});
+
+test('earlier job is served before later priority', async () => {
+  const pool = new EnginePool([upEngine('a', ['linux/amd64'])], createSilentLogger());
+  const busy = await pool.acquire({ platform: undefined, labels: [] });
+  const rebuild = pool.newJob();
+
+  const served: string[] = [];
+  const wait = (name: string, options: { job?: number; priority?: number }) =>
+    pool.acquire({ platform: undefined, labels: [] }, options).then((lease) => {
+      served.push(name);
+      lease.release();
+    });
+  const first = wait('rebuild image', { job: rebuild, priority: 5 });
+  const second = wait('validation', {});
+  const third = wait('later rebuild', { job: pool.newJob(), priority: 99 });
+  const fourth = wait('rebuild child', { job: rebuild, priority: 1 });
+  await new Promise((resolve) => setImmediate(resolve));
+  busy.release();
+  await Promise.all([first, second, third, fourth]);
+
+  expect(served).toEqual(['rebuild image', 'rebuild child', 'validation', 'later rebuild']);
 });

@@ -39,6 +39,8 @@ export async function buildImage(docker: Docker, request: BuildRequest): Promise
   let imageId: string | undefined;
   let error: string | undefined;
   let lastStepImage: string | undefined;
+  let stepIsFrom = false;
+  const buildStarted = Date.now();
 
   try {
     const response = await docker.buildImage(context.stream, {
@@ -62,8 +64,13 @@ export async function buildImage(docker: Docker, request: BuildRequest): Promise
     for await (const message of readJsonLines(response)) {
       if (typeof message.stream === 'string') {
         const step = /^Step \d+\/\d+ : .*/m.exec(message.stream)?.[0];
-        if (step) currentStep = log.redact(step.trim());
-        for (const line of message.stream.matchAll(STEP_IMAGE_LINES)) lastStepImage = line[1];
+        if (step) {
+          currentStep = log.redact(step.trim());
+          stepIsFrom = /^Step \d+\/\d+ : FROM\s/i.test(step);
+        }
+        // The builder sends each step's image line as a message of its own. The image after FROM is the base image.
+        const stepImage = STEP_IMAGE_MESSAGE.exec(message.stream)?.[1];
+        if (stepImage && !stepIsFrom) lastStepImage = stepImage;
         await log.write(message.stream);
       } else if (typeof message.status === 'string') {
         await log.write(`${message.id ? `${message.id}: ` : ''}${message.status}${message.progress ? ` ${message.progress}` : ''}\n`);
@@ -79,19 +86,19 @@ export async function buildImage(docker: Docker, request: BuildRequest): Promise
     if (timeout.aborted) {
       const minutes = request.timeoutMs / 60_000;
       await log.note(`build timed out after ${minutes} minutes; the engine stops it`);
-      await removeStepImages(docker, lastStepImage, log);
+      await removeStepImages(docker, lastStepImage, buildStarted, log);
       return { ok: false, reason: 'timeout', error: `build timed out after ${minutes} minutes`, failedStep: currentStep };
     }
     if (request.signal.aborted) {
       await log.note('build cancelled');
-      await removeStepImages(docker, lastStepImage, log);
+      await removeStepImages(docker, lastStepImage, buildStarted, log);
       return { ok: false, reason: 'cancelled', error: 'build cancelled', failedStep: currentStep };
     }
     throw new EngineFaultError(`connection to the engine failed during the build: ${(caught as Error).message}`, { cause: caught });
   }
 
   if (error !== undefined) {
-    await removeStepImages(docker, lastStepImage, log);
+    await removeStepImages(docker, lastStepImage, buildStarted, log);
     return { ok: false, reason: 'failed', error, failedStep: currentStep };
   }
   if (imageId === undefined) {
@@ -102,23 +109,25 @@ export async function buildImage(docker: Docker, request: BuildRequest): Promise
   return { ok: true, imageId, sizeBytes: inspected.Size };
 }
 
-/** The classic builder's lines naming the image a step produced, such as ` ---> 3c8a2f0a9d1b`. */
-const STEP_IMAGE_LINES = /^ ---> ([0-9a-f]{12,64})\s*$/gm;
+/** The classic builder's message naming the image a step produced, such as ` ---> 3c8a2f0a9d1b`. */
+const STEP_IMAGE_MESSAGE = /^ ---> ([0-9a-f]{12,64})\n?$/;
 
 /**
  * Removes the images of the steps that succeeded before a build failed.
  * Nothing refers to them, so each failed night would otherwise leave its
- * layers behind. Only an untagged image is removed: the last step image can
- * be the base image itself, when the build failed right after FROM. The
- * engine then removes the untagged parents that nothing else uses, and keeps
- * a cached step that another image builds on.
+ * layers behind. The image goes only when it has no tag and no digest and
+ * was created during this build, so a base image or another user's image is
+ * never removed. The engine also removes the untagged parents that nothing
+ * else uses, and keeps a cached step that another image builds on.
  */
-async function removeStepImages(docker: Docker, stepImage: string | undefined, log: LogFile): Promise<void> {
+async function removeStepImages(docker: Docker, stepImage: string | undefined, buildStarted: number, log: LogFile): Promise<void> {
   if (stepImage === undefined) return;
   try {
     const image = docker.getImage(stepImage);
-    const { RepoTags: tags } = await image.inspect();
-    if ((tags ?? []).length > 0) return;
+    const { RepoTags: tags, RepoDigests: digests, Created: created } = await image.inspect();
+    // Created has a second's precision at best, so the start is rounded down to the second.
+    const fromThisBuild = Date.parse(created) >= Math.floor(buildStarted / 1000) * 1000;
+    if ((tags ?? []).length > 0 || (digests ?? []).length > 0 || !fromThisBuild) return;
     await image.remove();
     await log.note(`removed the untagged images of the steps that succeeded (${stepImage})`);
   } catch (error) {

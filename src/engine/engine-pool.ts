@@ -45,20 +45,23 @@ interface Waiter {
   requirements: EngineRequirements;
   prefer: string[];
   exclude: string[];
+  job: number;
   priority: number;
   resolve: (lease: EngineLease) => void;
   reject: (error: unknown) => void;
 }
 
 /**
- * Hands out engine slots. Work waits while every suitable engine is busy,
- * is served by priority and then in arrival order, goes to a preferred engine
- * when one of those is free (ahead of equal work that prefers none), and
- * never lands on an engine that lacks its platform or labels.
+ * Hands out engine slots. Work waits while every suitable engine is busy.
+ * Jobs are served in the order they started, and within a job by priority,
+ * then in arrival order. Work goes to a preferred engine when one of those is
+ * free (ahead of equal work that prefers none), and never lands on an engine
+ * that lacks its platform or labels.
  */
 export class EnginePool {
   readonly engines: PoolEngine[];
   private readonly waiters: Waiter[] = [];
+  private jobs = 0;
   private readonly logger: Logger;
   private readonly now: () => number;
 
@@ -106,11 +109,22 @@ export class EnginePool {
     return this.engines.filter((engine) => engine.state === 'up');
   }
 
-  /** Waits for a slot on an engine that meets `requirements`. A waiter with a higher `priority` (default 0) is served first. */
+  /** Numbers a job, such as one rebuild, whose slot requests are served together and ordered by their priority. */
+  newJob(): number {
+    return ++this.jobs;
+  }
+
+  /**
+   * Waits for a slot on an engine that meets `requirements`. Within one `job`
+   * (from `newJob`), a waiter with a higher `priority` (default 0) is served
+   * first. Without a job, the request is a job of its own.
+   */
   async acquire(
     requirements: EngineRequirements,
-    options: { prefer?: string[]; exclude?: string[]; signal?: AbortSignal; priority?: number } = {},
+    options: { prefer?: string[]; exclude?: string[]; signal?: AbortSignal; job?: number; priority?: number } = {},
   ): Promise<EngineLease> {
+    // Numbered at the call, not after the health checks below, so arrival order holds.
+    const job = options.job ?? this.newJob();
     const exclude = options.exclude ?? [];
     const suitable = this.engines.filter((engine) => !exclude.includes(engine.name) && this.fits(engine, requirements));
     if (suitable.length === 0) throw new NoEngineError(this.describeMissing(requirements, exclude), { fix: 'add an engine with that platform and those labels under engines: in drydock.yml' });
@@ -125,15 +139,15 @@ export class EnginePool {
 
     options.signal?.throwIfAborted();
     return new Promise<EngineLease>((resolve, reject) => {
-      const waiter: Waiter = { requirements, prefer: options.prefer ?? [], exclude, priority: options.priority ?? 0, resolve, reject };
+      const waiter: Waiter = { requirements, prefer: options.prefer ?? [], exclude, job, priority: options.priority ?? 0, resolve, reject };
       options.signal?.addEventListener('abort', () => {
         const index = this.waiters.indexOf(waiter);
         if (index === -1) return;
         this.waiters.splice(index, 1);
         reject(options.signal!.reason);
       }, { once: true });
-      // Behind every waiter of the same or a higher priority, so equal work keeps its arrival order.
-      const before = this.waiters.findIndex((queued) => queued.priority < waiter.priority);
+      // Behind every waiter of an earlier job, and of the same job with the same or a higher priority.
+      const before = this.waiters.findIndex((queued) => queued.job > waiter.job || (queued.job === waiter.job && queued.priority < waiter.priority));
       this.waiters.splice(before === -1 ? this.waiters.length : before, 0, waiter);
       this.grant();
     });
@@ -149,14 +163,14 @@ export class EnginePool {
   }
 
   /**
-   * Hands free slots to waiters, one priority at a time from the highest.
-   * Within a priority, waiters first get the free engines they prefer, then any
-   * free engine in arrival order, the least busy first.
+   * Hands free slots to waiters in queue order, one group of equal job and
+   * priority at a time. Within a group, waiters first get the free engines
+   * they prefer, then any free engine in arrival order, the least busy first.
    */
   private grant(): void {
-    const priorities = [...new Set(this.waiters.map((waiter) => waiter.priority))];
-    for (const priority of priorities) {
-      const group = this.waiters.filter((waiter) => waiter.priority === priority);
+    const levels = [...new Set(this.waiters.map((waiter) => `${waiter.job}:${waiter.priority}`))];
+    for (const level of levels) {
+      const group = this.waiters.filter((waiter) => `${waiter.job}:${waiter.priority}` === level);
       for (const preferredOnly of [true, false]) {
         for (const waiter of group) {
           if (!this.waiters.includes(waiter)) continue;

@@ -110,6 +110,8 @@ export async function runRebuild(options: RebuildOptions): Promise<RebuildResult
     builtOn: new Map(),
     parentsOfOthers: new Set(catalog.flatMap((image) => image.parents)),
     heldSlots: [],
+    schedulingEnded: false,
+    job: options.pool.newJob(),
   };
   const results = await buildAll(context);
   // Failures are fingerprinted before the run is marked finished, so a report of the finished run includes them.
@@ -138,6 +140,10 @@ interface ImageContext {
   parentsOfOthers: Set<string>;
   /** Slots of parents that succeeded, released only once their children have asked for slots. */
   heldSlots: EngineLease[];
+  /** Set when the scheduling loop has returned or thrown, so no slot is kept any longer. */
+  schedulingEnded: boolean;
+  /** The pool's number for this run, so its images are ranked among themselves, not against other runs. */
+  job: number;
 }
 
 /**
@@ -161,6 +167,26 @@ async function buildAll(context: ImageContext): Promise<Map<string, ImageResultR
   const ranks = criticalPathRanks(catalog, options.store.lastSucceededDurations(catalog.map((image) => image.name)));
   const pending = [...catalog].sort((a, b) => ranks.get(b.name)! - ranks.get(a.name)!);
   const running = new Map<string, Promise<void>>();
+  try {
+    await scheduleImages(context, pending, running, results, ranks, report);
+  } finally {
+    // Slots kept for children go back to the pool even when the loop throws, because the bot reuses its pool.
+    context.schedulingEnded = true;
+    for (const lease of context.heldSlots.splice(0)) lease.release();
+  }
+  return results;
+}
+
+/** Starts each pending image once its parents settle, until every image has settled. */
+async function scheduleImages(
+  context: ImageContext,
+  pending: CatalogImage[],
+  running: Map<string, Promise<void>>,
+  results: Map<string, ImageResultRecord>,
+  ranks: Map<string, number>,
+  report: (result: ImageResultRecord) => void,
+): Promise<void> {
+  const { options } = context;
   while (pending.length > 0 || running.size > 0) {
     for (const image of [...pending]) {
       const parents = image.parents.map((name) => results.get(name)!);
@@ -184,7 +210,6 @@ async function buildAll(context: ImageContext): Promise<Map<string, ImageResultR
     if (running.size > 0) await Promise.race(running.values());
   }
   await releaseHeldSlots(context);
-  return results;
 }
 
 /**
@@ -257,6 +282,7 @@ async function processImage(context: ImageContext, image: CatalogImage, priority
         prefer: image.parents.map((parent) => context.builtOn.get(parent)?.engine.name).filter((name): name is string => name !== undefined),
         exclude: failedEngines,
         signal: options.signal,
+        job: context.job,
         priority,
       });
       if (attempt === 1) {
@@ -279,7 +305,7 @@ async function processImage(context: ImageContext, image: CatalogImage, priority
         // A parent keeps its slot instead, so that its child can build on it next.
         if (!context.parentsOfOthers.has(image.name)) release();
         finish(built.push ? await pushFromEngine(context, lease.engine, result.tags, built.fields, log, logger) : built.fields);
-        if (holding && result.status === 'succeeded') {
+        if (holding && result.status === 'succeeded' && !context.schedulingEnded) {
           holding = false;
           context.heldSlots.push(lease);
         }

@@ -326,6 +326,8 @@ async function validateOnEngine(
       context.logger.info({ image: build.image, engine: lease.engine.name }, 'validating image');
       const validation = await validateImage({ ...context, docker: lease.engine.docker, notes }, build);
       if (validation.record.cause !== 'engine' || attempt >= MAX_ENGINE_ATTEMPTS || context.signal.aborted) return validation;
+      // An image that was never pushed exists only on this engine, so another engine cannot take over.
+      if (build.digest === null) return validation;
 
       const lost = await lostEngineReason(lease.engine);
       if (lost === undefined) return validation;

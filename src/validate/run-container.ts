@@ -36,6 +36,8 @@ export interface ContainerOutcome {
 
 /** How long the output streams may lag behind the container's exit before they are cut. */
 const OUTPUT_DRAIN_TIMEOUT_MS = 10_000;
+/** Time allowed for an engine call that a healthy engine completes at once: create, attach, start, kill, remove. */
+const ENGINE_CALL_TIMEOUT_MS = 60_000;
 
 /**
  * Runs one command in a fresh container and removes the container
@@ -47,11 +49,13 @@ export async function runContainer(docker: Docker, request: ContainerRequest): P
   const started = Date.now();
   const elapsed = () => Date.now() - started;
   let container: Docker.Container | undefined;
+  let output: { drained: Promise<void>; stream: NodeJS.ReadableStream } | undefined;
 
   try {
     if (request.signal.aborted) return { status: 'cancelled', exitCode: null, durationMs: 0, error: 'cancelled before the command started' };
 
-    container = await docker.createContainer({
+    container = await withDeadline((abortSignal) => docker.createContainer({
+      abortSignal,
       Image: request.image,
       Cmd: ['sh', '-c', request.command],
       WorkingDir: request.workdir,
@@ -64,10 +68,11 @@ export async function runContainer(docker: Docker, request: ContainerRequest): P
         Binds: Object.entries(request.mounts ?? {}).map(([target, source]) => `${source}:${target}`),
         ...(request.network ? { NetworkMode: request.network } : {}),
       },
-    });
+    }));
 
-    const output = await attachOutput(docker, container, request);
-    await container.start();
+    const created = container;
+    output = await withDeadline((abortSignal) => attachOutput(docker, created, request, abortSignal));
+    await withDeadline((abortSignal) => created.start({ abortSignal }));
     const ended = await waitWithLimits(container, request);
     await Promise.race([output.drained, delay(OUTPUT_DRAIN_TIMEOUT_MS)]);
 
@@ -88,7 +93,23 @@ export async function runContainer(docker: Docker, request: ContainerRequest): P
     await request.log?.note(`the engine failed to run the command: ${message}`);
     return { status: 'error', exitCode: null, durationMs: elapsed(), error: `the engine failed to run the command: ${message}` };
   } finally {
+    // A stream the engine never ended would keep its socket open.
+    (output?.stream as { destroy?: () => void } | undefined)?.destroy?.();
     if (container) await removeContainer(container, request.logger);
+  }
+}
+
+/** Runs an engine call with a deadline, so an engine that accepts connections but never responds cannot stall a run. */
+async function withDeadline<T>(call: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), ENGINE_CALL_TIMEOUT_MS);
+  try {
+    return await call(controller.signal);
+  } catch (error) {
+    if (controller.signal.aborted) throw new Error(`the engine call timed out after ${ENGINE_CALL_TIMEOUT_MS / 1000} s without a response`, { cause: error });
+    throw error;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -97,8 +118,13 @@ export async function runContainer(docker: Docker, request: ContainerRequest): P
  * streams stdout and stderr into the log and the stdout callback. `drained`
  * settles when the output ends.
  */
-async function attachOutput(docker: Docker, container: Docker.Container, request: ContainerRequest): Promise<{ drained: Promise<void> }> {
-  const stream = (await container.attach({ stream: true, stdout: true, stderr: true, hijack: true })) as NodeJS.ReadableStream;
+async function attachOutput(
+  docker: Docker,
+  container: Docker.Container,
+  request: ContainerRequest,
+  abortSignal: AbortSignal,
+): Promise<{ drained: Promise<void>; stream: NodeJS.ReadableStream }> {
+  const stream = (await container.attach({ stream: true, stdout: true, stderr: true, hijack: true, abortSignal })) as NodeJS.ReadableStream;
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   docker.modem.demuxStream(stream, stdout, stderr);
@@ -111,13 +137,16 @@ async function attachOutput(docker: Docker, container: Docker.Container, request
     ended = true;
     endOutput();
   });
-  // A cut connection can close the stream without an end, while the command runs on.
-  stream.on('close', () => {
+  // A cut connection can close the stream without an end, or reset it with an error, while the command runs on.
+  const onCut = (error?: Error) => {
     if (ended) return;
     ended = true;
     endOutput();
-    void request.log?.note('the engine connection carrying the output was cut; later output is missing from this log');
-  });
+    const reason = error ? ` (${error.message})` : '';
+    request.log?.note(`the engine connection carrying the output was cut${reason}; later output is missing from this log`).catch(() => undefined);
+  };
+  stream.on('close', () => onCut());
+  stream.on('error', onCut);
 
   const pump = async (source: PassThrough, sink: ((text: string) => void | Promise<void>) | undefined) => {
     source.setEncoding('utf8');
@@ -125,7 +154,7 @@ async function attachOutput(docker: Docker, container: Docker.Container, request
   };
   const toLog = request.log ? (text: string) => request.log!.write(text) : undefined;
   const drained = Promise.all([pump(stdout, request.onStdout ?? toLog), pump(stderr, toLog)]).then(() => undefined);
-  return { drained };
+  return { drained, stream };
 }
 
 type Ending = { reason: 'exited' | 'timeout' | 'cancelled'; exitCode: number | null };
@@ -144,7 +173,7 @@ const STATE_CHECK_ATTEMPTS = 3;
  */
 async function waitWithLimits(container: Docker.Container, request: ContainerRequest): Promise<Ending> {
   let reason: Ending['reason'] = 'exited';
-  const sendKill = () => container.kill().catch((error: Error) => request.logger.debug({ err: error }, 'kill of a container failed or came after its exit'));
+  const sendKill = () => withDeadline((abortSignal) => container.kill({ abortSignal })).catch((error: Error) => request.logger.debug({ err: error }, 'kill of a container failed or came after its exit'));
   const kill = (why: Ending['reason']) => {
     if (reason !== 'exited') return;
     reason = why;
@@ -205,7 +234,7 @@ const REMOVE_ATTEMPTS = 3;
 async function removeContainer(container: Docker.Container, logger: Logger): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await container.remove({ force: true, v: true });
+      await withDeadline((abortSignal) => container.remove({ force: true, v: true, abortSignal }));
       return;
     } catch (error) {
       const statusCode = (error as { statusCode?: number }).statusCode;
