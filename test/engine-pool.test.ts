@@ -1,11 +1,11 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { connect, createServer, type Socket } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runCli } from './helpers/cli.js';
 import { createGitRepo } from './helpers/git-repo.js';
 import { BUSYBOX_IMAGE } from './helpers/images.js';
+import { startFaultySocketProxy } from './helpers/faulty-socket-proxy.js';
 import { startRegistry } from './helpers/registry.js';
 import { startSecondEngine, type TestEngine } from './helpers/second-engine.js';
 
@@ -144,7 +144,7 @@ test('engine lost mid-run moves its work to the other', async () => {
   // drydock's connections at once. Stopping dockerd itself would not do: on
   // SIGTERM it lets running builds finish before it exits.
   const victim = await startSecondEngine([BUSYBOX_IMAGE]);
-  const proxy = await startSocketProxy(victim.host.replace('unix://', ''));
+  const proxy = await startFaultySocketProxy(victim.host.replace('unix://', ''), Math.random, 0);
   try {
     const repo = createGitRepo({
       'docker/Dockerfile.fo_one': `FROM ${BUSYBOX_IMAGE}\nRUN echo fo-marker-one && sleep 6\n`,
@@ -181,36 +181,10 @@ test('engine lost mid-run moves its work to the other', async () => {
 });
 
 /** A unix socket that forwards every connection to `target` until closed. */
-async function startSocketProxy(target: string): Promise<{ path: string; close(): Promise<void> }> {
-  const socketPath = path.join(mkdtempSync('/tmp/ddp-'), 'proxy.sock');
-  const connections = new Set<Socket>();
-  const server = createServer((client) => {
-    const upstream = connect(target);
-    connections.add(client).add(upstream);
-    client.pipe(upstream).pipe(client);
-    const drop = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', drop).on('close', drop);
-    upstream.on('error', drop).on('close', drop);
-  });
-  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
-  let closed = false;
-  return {
-    path: socketPath,
-    async close() {
-      if (closed) return;
-      closed = true;
-      for (const socket of connections) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
 
 test('engine lost mid-validation moves the tests', async () => {
   const victim = await startSecondEngine([BUSYBOX_IMAGE]);
-  const proxy = await startSocketProxy(victim.host.replace('unix://', ''));
+  const proxy = await startFaultySocketProxy(victim.host.replace('unix://', ''), Math.random, 0);
   const registry = await startRegistry();
   try {
     const repo = createGitRepo({ 'docker/Dockerfile.vf_one': `FROM ${BUSYBOX_IMAGE}\nRUN echo ok > /marker\n` });

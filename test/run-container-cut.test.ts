@@ -8,7 +8,7 @@ import { LogFile } from '../src/build/log-file.js';
 import { createSilentLogger } from '../src/logger.js';
 import { runContainer, type ContainerRequest } from '../src/validate/run-container.js';
 import { BUSYBOX_IMAGE } from './helpers/images.js';
-import { startFaultySocketProxy, type FaultySocketProxy } from './soak/faulty-socket-proxy.js';
+import { startFaultySocketProxy, type FaultySocketProxy } from './helpers/faulty-socket-proxy.js';
 
 // A cut engine connection, seen from drydock: the proxy drops every open
 // connection while the command runs, as a broken SSH tunnel would.

@@ -153,6 +153,14 @@ export class EnginePool {
     });
   }
 
+  /** Pings an engine after an error and marks it down when it no longer responds. Returns whether it is up. */
+  async recheck(engine: PoolEngine): Promise<boolean> {
+    await this.check(engine);
+    if (engine.state === 'up') return true;
+    this.markDown(engine, engine.downReason ?? 'no response to a ping');
+    return false;
+  }
+
   /** Marks an engine down after a fault; it is checked again before its next use. */
   markDown(engine: PoolEngine, reason: string): void {
     engine.state = 'down';

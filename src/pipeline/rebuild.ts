@@ -138,7 +138,7 @@ interface ImageContext {
   builtOn: Map<string, { engine: PoolEngine; imageId: string }>;
   /** Names of the images that another image of the catalog builds FROM. */
   parentsOfOthers: Set<string>;
-  /** Slots of parents that succeeded, released only once their children have asked for slots. */
+  /** Slots of parents that succeeded, released only once their children have requested slots. */
   heldSlots: EngineLease[];
   /** Set when the scheduling loop has returned or thrown, so no slot is kept any longer. */
   schedulingEnded: boolean;
@@ -148,10 +148,10 @@ interface ImageContext {
 
 /**
  * Builds every image as soon as its parents settle. The engine pool bounds
- * how many run at once. Images on the longest expected chain of builds ask
- * for a slot first and are served first. A parent's slot is released only after
- * its children have asked for slots, so a child can build on its parent's
- * engine without copying the parent.
+ * how many run at once. Images on the longest expected chain of builds
+ * request a slot first and are served first. A parent's slot is released only
+ * after its children have requested slots, so a child can build on its
+ * parent's engine without copying the parent.
  */
 async function buildAll(context: ImageContext): Promise<Map<string, ImageResultRecord>> {
   const { catalog, options } = context;
@@ -164,11 +164,8 @@ async function buildAll(context: ImageContext): Promise<Map<string, ImageResultR
   };
   for (const image of catalog) report(emptyResult(context.run.id, image.name, 'pending'));
 
-  const ranks = criticalPathRanks(catalog, options.store.lastSucceededDurations(catalog.map((image) => image.name)));
-  const pending = [...catalog].sort((a, b) => ranks.get(b.name)! - ranks.get(a.name)!);
-  const running = new Map<string, Promise<void>>();
   try {
-    await scheduleImages(context, pending, running, results, ranks, report);
+    await scheduleImages(context, results, report);
   } finally {
     // Slots kept for children go back to the pool even when the loop throws, because the bot reuses its pool.
     context.schedulingEnded = true;
@@ -178,15 +175,11 @@ async function buildAll(context: ImageContext): Promise<Map<string, ImageResultR
 }
 
 /** Starts each pending image once its parents settle, until every image has settled. */
-async function scheduleImages(
-  context: ImageContext,
-  pending: CatalogImage[],
-  running: Map<string, Promise<void>>,
-  results: Map<string, ImageResultRecord>,
-  ranks: Map<string, number>,
-  report: (result: ImageResultRecord) => void,
-): Promise<void> {
-  const { options } = context;
+async function scheduleImages(context: ImageContext, results: Map<string, ImageResultRecord>, report: (result: ImageResultRecord) => void): Promise<void> {
+  const { catalog, options } = context;
+  const ranks = criticalPathRanks(catalog, options.store.lastSucceededDurations(catalog.map((image) => image.name)));
+  const pending = [...catalog].sort((a, b) => ranks.get(b.name)! - ranks.get(a.name)!);
+  const running = new Map<string, Promise<void>>();
   while (pending.length > 0 || running.size > 0) {
     for (const image of [...pending]) {
       const parents = image.parents.map((name) => results.get(name)!);
@@ -209,7 +202,6 @@ async function scheduleImages(
     await releaseHeldSlots(context);
     if (running.size > 0) await Promise.race(running.values());
   }
-  await releaseHeldSlots(context);
 }
 
 /**

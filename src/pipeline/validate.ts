@@ -2,8 +2,8 @@ import { rmdirSync } from 'node:fs';
 import path from 'node:path';
 import type { DrydockEnv } from '../config/env.js';
 import type { Settings } from '../config/load-config.js';
-import { pingEngine, type Engine } from '../engine/connect-engine.js';
-import { EnginePool, type EngineRequirements, type PoolEngine } from '../engine/engine-pool.js';
+import type { Engine } from '../engine/connect-engine.js';
+import { EnginePool, type EngineRequirements } from '../engine/engine-pool.js';
 import { ConfigError, describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { InventoryStore } from '../store/inventory-store.js';
@@ -329,26 +329,14 @@ async function validateOnEngine(
       // An image that was never pushed exists only on this engine, so another engine cannot take over.
       if (build.digest === null) return validation;
 
-      const lost = await lostEngineReason(lease.engine);
-      if (lost === undefined) return validation;
-      pool.markDown(lease.engine, lost);
+      if (await pool.recheck(lease.engine)) return validation;
+      const reason = lease.engine.downReason;
       failedEngines.push(lease.engine.name);
-      notes.push(`engine ${lease.engine.name} failed (${lost}); validated again on another engine`);
-      context.logger.warn({ image: build.image, engine: lease.engine.name, reason: lost }, 'engine failed; validating the image on another engine');
+      notes.push(`engine ${lease.engine.name} failed (${reason}); validated again on another engine`);
+      context.logger.warn({ image: build.image, engine: lease.engine.name, reason }, 'engine failed; validating the image on another engine');
     } finally {
       lease.release();
     }
-  }
-}
-
-/** Pings an engine that reported an error, and returns why it is lost, or undefined when it still responds. */
-async function lostEngineReason(engine: PoolEngine): Promise<string | undefined> {
-  try {
-    await pingEngine({ docker: engine.docker, host: engine.host });
-    return undefined;
-  } catch (error) {
-    const cause = (error as Error).cause;
-    return cause instanceof Error ? cause.message : describeError(error);
   }
 }
 

@@ -114,7 +114,8 @@ function combineStatuses(...statuses: RunRecord['status'][]): JobResult['status'
   return statuses.every((status) => status === 'succeeded') ? 'succeeded' : 'failed';
 }
 
-export function toJobResult({ run, images }: RebuildResult): JobResult {
+/** Builds a job's result from a run and the image builds it reports. */
+export function toJobResult({ run, images }: Pick<RebuildResult, 'run' | 'images'>): JobResult {
   return {
     runId: run.id,
     status: run.status,
@@ -132,19 +133,7 @@ export function toJobResult({ run, images }: RebuildResult): JobResult {
 function toValidateJobResult(validate: ValidateResult, store: Store): JobResult {
   const tested = new Set(validate.images.map((image) => image.record.image));
   const builds = store.listImageResults(validate.rebuildRun.id).filter((image) => tested.has(image.image));
-  const { run } = validate;
-  return {
-    runId: run.id,
-    status: run.status,
-    shortCommit: run.shortCommit,
-    commitSubject: run.commitSubject,
-    repo: run.repo,
-    startedAt: run.startedAt,
-    finishedAt: run.finishedAt,
-    images: builds,
-    tag: findRunTag(builds),
-    validation: toValidationOutcome(validate),
-  };
+  return { ...toJobResult({ run: validate.run, images: builds }), validation: toValidationOutcome(validate) };
 }
 
 export function toValidationOutcome(validate: ValidateResult): ValidationOutcome {

@@ -50,7 +50,7 @@ export async function fetchSources(
     await git.remote(['set-url', 'origin', repo]);
     logger.info({ repo, ref: ref ?? '(default branch)' }, 'fetching sources');
     await git.fetch(['--prune', '--tags', '--force', 'origin']);
-    // Only the default branch is read through origin/HEAD, and updating it asks the remote again.
+    // Only the default branch is read through origin/HEAD, and updating it contacts the remote again.
     if (ref === undefined) await git.remote(['set-head', 'origin', '--auto']);
 
     const commit = await resolveCommit(git, ref, repo);

@@ -24,7 +24,7 @@ import { FakeDiscord } from '../fakes/discord/fake-discord.js';
 import { makeSnowflake } from '../fakes/discord/snowflake.js';
 import { startFakeGitHub, type FakeGitHub } from '../fakes/github-server.js';
 import { commitFiles, createGitRepo } from '../helpers/git-repo.js';
-import { startFaultySocketProxy, type FaultySocketProxy } from './faulty-socket-proxy.js';
+import { startFaultySocketProxy, type FaultySocketProxy } from '../helpers/faulty-socket-proxy.js';
 import { createRandom, planNights, renderNightFiles, SOAK_IMAGES, type NightPlan } from './night-plan.js';
 import { checkInvariants, type InvariantReport } from './soak-checks.js';
 import { VirtualClock } from './virtual-clock.js';

@@ -46,6 +46,7 @@ export async function startFaultySocketProxy(target: string, random: () => numbe
       return clients.length;
     },
     async close() {
+      if (!server.listening) return;
       for (const socket of open) socket.destroy();
       await new Promise((resolve) => server.close(resolve));
       rmSync(dir, { recursive: true, force: true });
